@@ -1,0 +1,46 @@
+# Thin wrappers: the work is in local/, tests/ and bench/.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-unit lint bench token build seed clean
+
+$(VENV)/.installed: pyproject.toml local/requirements.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q $$($(PYTHON) local/requirements.py runtime) $$($(PYTHON) local/requirements.py dev)
+	$(PY) -c "import local.emulator as e; e.ensure_emulator_venv()"
+	touch $@
+
+## make run: install, start the local cloud, deploy, seed, serve until Ctrl-C
+run: $(VENV)/.installed
+	$(PY) -m local.run
+
+## make test: unit, integration and stack tiers on a throwaway local cloud
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+## make lint: ruff, mypy, cfn-lint
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy functions shared local bench
+	$(VENV)/bin/cfn-lint template.yaml
+
+## make bench: cold import ratios and AWS calls per request, written to bench/results.json
+bench: $(VENV)/.installed
+	$(PY) -m bench.run
+
+## make token USER=mei: a fresh ID token for a demo user of the running local cloud
+token: $(VENV)/.installed
+	@$(PY) -m local.token $(if $(filter command line,$(origin USER)),$(USER),mei)
+
+## make build: build/code and build/layer for `sam deploy` (Lambda python3.11, x86_64)
+build: $(VENV)/.installed
+	$(PY) -m local.package 3.11
+
+clean:
+	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

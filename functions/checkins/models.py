@@ -1,0 +1,96 @@
+"""Check-in request and response models: the HTTP contract of the check-ins function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+
+from shared.risk import Risk
+from shared.scoring import InstrumentName, InstrumentScore
+
+# The documented emotion vocabulary (docs/api/README.md); the app maps its
+# localised labels onto these codes.
+Emotion = Literal[
+    "happy", "calm", "grateful", "hopeful", "proud", "excited", "loved", "relieved",
+    "tired", "bored", "confused", "anxious", "worried", "stressed", "sad", "lonely",
+    "angry", "frustrated", "ashamed", "guilty", "numb", "overwhelmed", "scared", "hopeless",
+]
+EMOTIONS: tuple[str, ...] = Emotion.__args__  # type: ignore[attr-defined]
+
+Scale = Annotated[int, Strict(), Field(ge=1, le=5)]
+ItemAnswer = Annotated[int, Strict(), Field(ge=0, le=3)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+MAX_TAGS = 10
+MAX_NOTE_CHARS = 1000
+MAX_DAYS_BACK = 366
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class CheckinIn(BaseModel):
+    """POST /checkins body. Unknown fields are refused so a typo never drops data silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mood: Scale = Field(description="1 very bad ... 5 very good")
+    energy: Scale | None = None
+    stress: Scale | None = None
+    sleep_hours: Annotated[float, Strict(), Field(ge=0, le=24)] | None = None
+    emotions: Annotated[list[Emotion], AfterValidator(_unique)] = Field(default_factory=list, max_length=12)
+    tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
+    note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] | None = None
+    instruments: dict[InstrumentName, Annotated[list[ItemAnswer], Field(max_length=9)]] = Field(
+        default_factory=dict,
+        description="Item answers 0-3 per instrument: phq2 (2), phq9 (9), gad2 (2), gad7 (7).",
+    )
+    share_with_supporter: Annotated[bool, Strict()] = False
+    date: dt.date | None = Field(
+        default=None, description="Member-local day (YYYY-MM-DD); defaults to today; never in the future."
+    )
+
+
+class Checkin(BaseModel):
+    """A stored check-in, as the member sees it."""
+
+    date: dt.date
+    mood: int
+    energy: int | None = None
+    stress: int | None = None
+    sleep_hours: float | None = None
+    emotions: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    note: str | None = None
+    instruments: dict[str, list[int]] = Field(default_factory=dict)
+    share_with_supporter: bool = False
+    scores: dict[str, InstrumentScore] = Field(default_factory=dict)
+    risk: Risk
+    time_zone: str
+    created_at: str
+    updated_at: str
+
+
+class CheckinPage(BaseModel):
+    items: list[Checkin]
+    next_cursor: str | None
+
+
+class LatestBand(BaseModel):
+    band: str
+    total: int
+    positive: bool
+    date: dt.date
+
+
+class Summary(BaseModel):
+    today: dt.date
+    checked_in_today: bool
+    streak_days: int = Field(description="Consecutive local days with a check-in, ending today or yesterday.")
+    mood_avg_7d: float | None
+    mood_avg_30d: float | None
+    checkins_7d: int
+    checkins_30d: int
+    latest_bands: dict[str, LatestBand]

@@ -1,0 +1,43 @@
+"""Bring up a whole local cloud: emulator, deployed template, demo users, stack.json.
+
+Used by `make run` (persistent, on LOCAL_PORT) and by the test suite (throwaway,
+on a free port) alike, so both run exactly the same deployment.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from local.deploy import deploy
+from local.emulator import REGION, Emulator, ensure_emulator_venv
+from local.seed import seed_users
+from local.stack import STACK_NAME, describe
+
+
+def emulator_python_version() -> str:
+    python = ensure_emulator_venv()
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+        check=True, capture_output=True, text=True,
+    )
+    return out.stdout.strip()
+
+
+def bring_up(
+    port: int,
+    *,
+    state_dir: Path | None = None,
+    parameters: dict[str, str] | None = None,
+) -> tuple[Emulator, dict[str, Any]]:
+    """Start the emulator, deploy the current code, seed the demo users; return the stack."""
+    version = emulator_python_version()
+    emulator = Emulator(port).start(state_dir=state_dir)
+    try:
+        outputs = deploy(emulator.endpoint, REGION, STACK_NAME, version, parameters)
+        users = seed_users(emulator.endpoint, REGION, outputs["UserPoolId"])
+        return emulator, describe(emulator.endpoint, REGION, outputs, users)
+    except BaseException:
+        emulator.stop()
+        raise

@@ -1,0 +1,79 @@
+"""`make run`: the whole backend on this machine until Ctrl-C.
+
+State lives in .local/state, so a second `make run` redeploys the current code
+and keeps the data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+from local.cloud import bring_up
+from local.emulator import LOCAL_DIR
+from local.stack import write
+from local.token import id_token
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def banner(stack: dict[str, Any]) -> str:
+    api = stack["api_url"]
+    member = stack["demo_users"][0]
+    token = id_token(stack, member["username"])
+    users = "\n".join(
+        f"  {u['username']:<16} {u['role']:<15} password {u['password']}  (org {u['org_id']})"
+        for u in stack["demo_users"]
+    )
+    return f"""
+The local cloud is up.
+  API        {api}
+  health     curl -s {api}/health
+  AWS        {stack['aws_endpoint_url']} (region {stack['region']}; details in .local/stack.json)
+
+Demo users:
+{users}
+
+A fresh token: make token USER=<username>   (ID tokens last 60 minutes)
+Create a check-in as {member['username']}:
+
+curl -s -X POST {api}/checkins -H "Authorization: {token}" -H 'Content-Type: application/json' -d '{{"mood": 4, "emotions": ["calm"], "note": "first check-in"}}'
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> int:
+    port = int(os.environ.get("LOCAL_PORT", "4566"))
+    if _port_in_use(port):
+        print(f"port {port} is in use: stop what runs there or set LOCAL_PORT.", file=sys.stderr)
+        return 1
+    emulator, stack = bring_up(port, state_dir=LOCAL_DIR / "state")
+
+    def stop(*_: object) -> None:
+        print("\nstopping the local cloud ...", flush=True)
+        emulator.stop()
+        print("stopped.")
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        write(stack)
+        print(banner(stack), flush=True)
+        assert emulator.process is not None
+        emulator.process.wait()
+        print("the emulator exited on its own; see .local/ministack-*.log", file=sys.stderr)
+        return 1
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Opaque pagination cursors that a client cannot forge or reuse elsewhere.
+
+A cursor is base64url(JSON{key, scope}) + "." + HMAC-SHA256 over it. `scope`
+binds the cursor to the caller and to the query that made it (its filters),
+so a cursor is refused for another member or another query.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from shared.errors import InvalidCursor
+
+MAX_CURSOR_CHARS = 2048
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _sign(payload: str, secret: bytes) -> str:
+    return _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
+
+
+def encode_cursor(last_key: dict[str, Any] | None, scope: str, secret: bytes) -> str | None:
+    """The cursor for the page after `last_key` (DynamoDB's LastEvaluatedKey), or None at the end."""
+    if not last_key:
+        return None
+    payload = _b64(json.dumps({"k": last_key, "s": scope}, separators=(",", ":"), sort_keys=True).encode())
+    return f"{payload}.{_sign(payload, secret)}"
+
+
+def decode_cursor(cursor: str | None, scope: str, secret: bytes) -> dict[str, Any] | None:
+    """The ExclusiveStartKey in `cursor`, or InvalidCursor if it was altered or made for another scope."""
+    if cursor is None:
+        return None
+    if len(cursor) > MAX_CURSOR_CHARS or cursor.count(".") != 1:
+        raise InvalidCursor("The cursor is malformed.")
+    payload, signature = cursor.split(".")
+    if not hmac.compare_digest(signature, _sign(payload, secret)):
+        raise InvalidCursor("The cursor was altered or was not issued by this service.")
+    try:
+        data = json.loads(_unb64(payload))
+    except ValueError as error:
+        raise InvalidCursor("The cursor is malformed.") from error
+    if not isinstance(data, dict) or data.get("s") != scope or not isinstance(data.get("k"), dict):
+        raise InvalidCursor("The cursor belongs to another query.")
+    return dict(data["k"])

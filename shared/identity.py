@@ -1,0 +1,83 @@
+"""Who is calling, read only from the claims API Gateway verified.
+
+API Gateway's Cognito authorizer checks the token's signature, issuer, audience
+and expiry before a function runs. Functions never trust a header or body for
+identity. Claims arrive as strings; `cognito:groups` may be a JSON list, a
+"[a b]" string (the emulator, and AWS for REST APIs) or a comma list.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import Request
+from pydantic import BaseModel, ConfigDict
+
+from shared.errors import Forbidden, Unauthorized
+
+Role = Literal["member", "peer_supporter", "counsellor", "org_admin"]
+# Highest privilege first: the primary role of a user in several groups.
+ROLE_ORDER: tuple[Role, ...] = ("org_admin", "counsellor", "peer_supporter", "member")
+
+
+class Identity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    username: str
+    roles: frozenset[Role]
+    org_id: str | None
+    zoneinfo: str | None = None
+    locale: str | None = None
+
+    @property
+    def role(self) -> Role:
+        return next(r for r in ROLE_ORDER if r in self.roles)
+
+
+def parse_groups(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, list):
+        return [str(g) for g in raw]
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+            if isinstance(parsed, list):
+                return [str(g) for g in parsed]
+        except ValueError:
+            pass
+        text = text[1:-1]
+    return [g for g in text.replace(",", " ").split() if g]
+
+
+def claims_from_event(event: dict[str, Any]) -> dict[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = authorizer.get("claims") or (authorizer.get("jwt") or {}).get("claims") or {}
+    return dict(claims)
+
+
+def identity_from_claims(claims: dict[str, Any]) -> Identity:
+    """Build the caller from verified claims; anything short of an ID token with a role is 401."""
+    # Access tokens carry no profile claims; the app must send its ID token.
+    if claims.get("token_use") != "id" or not claims.get("sub"):
+        raise Unauthorized("An ID token is required.")
+    roles = frozenset(g for g in parse_groups(claims.get("cognito:groups")) if g in ROLE_ORDER)
+    if not roles:
+        raise Forbidden("The account has no role yet.")
+    return Identity(
+        user_id=str(claims["sub"]),
+        username=str(claims.get("cognito:username") or claims["sub"]),
+        roles=roles,  # type: ignore[arg-type]
+        org_id=claims.get("custom:org_id") or None,
+        zoneinfo=claims.get("zoneinfo") or None,
+        locale=claims.get("locale") or None,
+    )
+
+
+def current_identity(request: Request) -> Identity:
+    """FastAPI dependency: the verified caller of this request."""
+    event = request.scope.get("aws.event") or {}
+    return identity_from_claims(claims_from_event(event))

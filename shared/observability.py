@@ -1,0 +1,46 @@
+"""The one place that creates Logger, Metrics and Tracer; every function imports them.
+
+The X-Ray SDK behind Powertools Tracer costs ~110 ms of cold start (a third of
+the framework floor), so it is built only when TRACE_AWS_CALLS is true; Lambda
+active tracing (template `Tracing: Active`) records every invocation either way.
+See docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging import correlation_paths
+
+logger = Logger(log_uncaught_exceptions=True)
+metrics = Metrics()
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@functools.cache
+def tracer() -> Any | None:
+    if os.environ.get("TRACE_AWS_CALLS", "false").lower() != "true":
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
+
+
+def instrument(handler: Handler) -> Handler:
+    """Logger context (correlation id from API Gateway) -> metrics -> tracer -> the call."""
+
+    @functools.wraps(handler)
+    def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        active = tracer()
+        inner = active.capture_lambda_handler(handler) if active else handler
+        return inner(event, context)
+
+    with_metrics = metrics.log_metrics(call)
+    return logger.inject_lambda_context(
+        with_metrics, correlation_id_path=correlation_paths.API_GATEWAY_REST
+    )

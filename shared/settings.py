@@ -1,0 +1,40 @@
+"""Settings from the environment: pydantic models, parsed once, on first use.
+
+Importing a module never reads the environment (so tests and tools can import
+anything); the first call to `settings(Model)` does, and caches the result.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+T = TypeVar("T", bound="BaseSettings")
+
+
+class BaseSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    default_time_zone: str = "Asia/Shanghai"
+    trace_aws_calls: bool = False
+
+
+class AccountsSettings(BaseSettings):
+    accounts_table: str
+    user_pool_id: str
+
+
+class CheckinsSettings(BaseSettings):
+    checkins_table: str
+    idempotency_table: str
+    cursor_secret_arn: str
+
+
+@cache
+def settings(model: type[T]) -> T:
+    """The settings `model` reads from upper-case environment variables of the same names."""
+    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
+    return model.model_validate(values)
