@@ -81,19 +81,24 @@ def _idempotent_save() -> Any:
         payload_validation_jmespath="request",
         expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
     )
-    return idempotent_function(
+    save = idempotent_function(
         data_keyword_argument="command", persistence_store=persistence, config=config
     )(_save)
+    return save, config
 
 
-def save_once(command: dict[str, Any]) -> dict[str, Any]:
+def save_once(command: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
     )
 
+    save, config = _idempotent_save()
+    if lambda_context is not None:
+        # Lets an in-progress record expire with the invocation that wrote it.
+        config.register_lambda_context(lambda_context)
     try:
-        return dict(_idempotent_save()(command=command))
+        return dict(save(command=command))
     except IdempotencyValidationError as error:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different check-in; use a new key."
@@ -132,7 +137,7 @@ def post_checkin(
             # What the client sent, so a reused key with another body is refused.
             "request": hashlib.sha256(payload.model_dump_json().encode()).hexdigest(),
         }
-        result = save_once(command)
+        result = save_once(command, request.scope.get("aws.context"))
     else:
         result = _save(command)
     if not result["created"]:

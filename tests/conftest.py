@@ -1,0 +1,21 @@
+"""Fixtures shared by every tier. The local cloud starts only if a test asks for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def local_cloud() -> Iterator[dict[str, Any]]:
+    """A throwaway emulator on a free port with template.yaml deployed and demo users seeded."""
+    from local.cloud import bring_up
+    from local.emulator import free_port
+
+    emulator, stack = bring_up(free_port())
+    try:
+        yield stack
+    finally:
+        emulator.stop()

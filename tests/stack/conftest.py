@@ -1,0 +1,60 @@
+"""The stack tier: the deployed template driven over HTTP the way the mobile app does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from local.deploy import aws_client
+from local.token import id_token
+
+
+@pytest.fixture(scope="session")
+def api(local_cloud: dict[str, Any]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=local_cloud["api_url"] + "/", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def cognito(local_cloud: dict[str, Any]) -> Any:
+    return aws_client("cognito-idp", local_cloud["aws_endpoint_url"], local_cloud["region"])
+
+
+@pytest.fixture(scope="session")
+def login(local_cloud: dict[str, Any]) -> Callable[..., dict[str, str]]:
+    """Authorization headers from a real Cognito sign-in (USER_PASSWORD_AUTH, ID token)."""
+
+    def _login(username: str, password: str | None = None) -> dict[str, str]:
+        return {"Authorization": id_token(local_cloud, username, password)}
+
+    return _login
+
+
+@pytest.fixture
+def new_member(
+    local_cloud: dict[str, Any], cognito: Any, login: Callable[..., dict[str, str]]
+) -> Callable[..., dict[str, str]]:
+    """Enrol a fresh member (so each test owns its data) and sign them in."""
+
+    def _enrol(zoneinfo: str = "Asia/Shanghai", org_id: str = "demo-school") -> dict[str, str]:
+        username = f"st-{uuid.uuid4().hex[:12]}"
+        password = "Stack-Test-" + uuid.uuid4().hex[:8]
+        pool = local_cloud["user_pool_id"]
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=username,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "custom:org_id", "Value": org_id},
+                {"Name": "zoneinfo", "Value": zoneinfo},
+            ],
+        )
+        cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="member")
+        return login(username, password)
+
+    return _enrol
