@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +50,11 @@ class Emulator:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def scratch(self) -> Path:
+        """Where this emulator unpacks Lambda code; removed when it stops."""
+        return LOCAL_DIR / "tmp" / str(self.port)
+
+    @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -61,9 +67,9 @@ class Emulator:
             "MINISTACK_REGION": REGION,
             "LOG_LEVEL": "WARNING",
             "LAMBDA_EXECUTOR": "local",
-            "TMPDIR": str(LOCAL_DIR / "tmp"),
+            "TMPDIR": str(self.scratch),
         }
-        (LOCAL_DIR / "tmp").mkdir(parents=True, exist_ok=True)
+        self.scratch.mkdir(parents=True, exist_ok=True)
         if state_dir is not None:
             state_dir.mkdir(parents=True, exist_ok=True)
             env |= {
@@ -122,3 +128,4 @@ class Emulator:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        shutil.rmtree(self.scratch, ignore_errors=True)

@@ -56,14 +56,12 @@ def main() -> int:
         return 1
     emulator, stack = bring_up(port, state_dir=LOCAL_DIR / "state")
 
-    def stop(*_: object) -> None:
-        print("\nstopping the local cloud ...", flush=True)
-        emulator.stop()
-        print("stopped.")
-        raise SystemExit(0)
+    def interrupted(*_: object) -> None:
+        # Only unwind here: stopping inside the handler could deadlock on Popen.wait's lock.
+        raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, interrupted)  # even when started with SIGINT ignored
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         write(stack)
         print(banner(stack), flush=True)
@@ -71,8 +69,12 @@ def main() -> int:
         emulator.process.wait()
         print("the emulator exited on its own; see .local/ministack-*.log", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\nstopping the local cloud ...", flush=True)
+        return 0
     finally:
         emulator.stop()
+        print("stopped.", flush=True)
 
 
 if __name__ == "__main__":

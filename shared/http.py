@@ -15,7 +15,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PROBLEM_TYPE_BASE, DomainError, PayloadTooLarge
+from shared.errors import (
+    PROBLEM_TYPE_BASE,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from shared.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -67,8 +72,13 @@ def _unexpected_error(_: Request, error: Exception) -> JSONResponse:
                    "Something went wrong on our side; nothing was lost. Try again.")
 
 
-class BodySizeLimit:
-    """Refuse bodies over `limit` bytes with 413 before any parsing happens."""
+def _is_json(content_type: bytes | None) -> bool:
+    media = (content_type or b"").split(b";")[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class RequestGuard:
+    """Before any parsing: bodies over `limit` bytes get 413, bodies that are not JSON 415."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -78,9 +88,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, PayloadTooLarge(self._too_large))
             return
         chunks: list[Message] = []
         size = 0
@@ -89,18 +100,25 @@ class BodySizeLimit:
             chunks.append(message)
             size += len(message.get("body", b""))
             if size > self.limit:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, PayloadTooLarge(self._too_large))
                 return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
+        if size and not _is_json(headers.get(b"content-type")):
+            error = UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+            await self._refuse(scope, receive, send, error)
+            return
 
         async def replay() -> Message:
             return chunks.pop(0) if chunks else {"type": "http.disconnect"}
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"The body must be at most {self.limit} bytes.")
+    @property
+    def _too_large(self) -> str:
+        return f"The body must be at most {self.limit} bytes."
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
         response = problem(error.status, error.type_slug, error.title, error.detail)
         await response(scope, receive, send)
 
@@ -111,5 +129,5 @@ def create_app(title: str, version: str = "1.0.0", max_body_bytes: int = MAX_BOD
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    app.add_middleware(RequestGuard, limit=max_body_bytes)
     return app
