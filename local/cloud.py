@@ -20,7 +20,9 @@ def emulator_python_version() -> str:
     python = ensure_emulator_venv()
     out = subprocess.run(
         [str(python), "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip()
 

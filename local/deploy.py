@@ -53,7 +53,10 @@ def packaged_template(endpoint: str, region: str, python_version: str) -> str:
     try:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+        if error.response["Error"]["Code"] not in (
+            "BucketAlreadyOwnedByYou",
+            "BucketAlreadyExists",
+        ):
             raise
     code = _upload(s3, build_code(), "code")
     layer = _upload(s3, build_layer(python_version), "layer")

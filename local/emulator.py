@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -124,8 +125,6 @@ class Emulator:
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
             self.process.wait()
-        try:  # Lambda workers may outlive their parent for a moment.
+        with contextlib.suppress(ProcessLookupError):  # workers may outlive their parent briefly
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         shutil.rmtree(self.scratch, ignore_errors=True)

@@ -31,19 +31,24 @@ def banner(stack: dict[str, Any]) -> str:
         f"  {u['username']:<16} {u['role']:<15} password {u['password']}  (org {u['org_id']})"
         for u in stack["demo_users"]
     )
+    curl = (
+        f'curl -s -X POST {api}/checkins -H "Authorization: {token}" '
+        "-H 'Content-Type: application/json' "
+        """-d '{"mood": 4, "emotions": ["calm"], "note": "first check-in"}'"""
+    )
     return f"""
 The local cloud is up.
   API        {api}
   health     curl -s {api}/health
-  AWS        {stack['aws_endpoint_url']} (region {stack['region']}; details in .local/stack.json)
+  AWS        {stack["aws_endpoint_url"]} (region {stack["region"]}; details in .local/stack.json)
 
 Demo users:
 {users}
 
 A fresh token: make token USER=<username>   (ID tokens last 60 minutes)
-Create a check-in as {member['username']}:
+Create a check-in as {member["username"]}:
 
-curl -s -X POST {api}/checkins -H "Authorization: {token}" -H 'Content-Type: application/json' -d '{{"mood": 4, "emotions": ["calm"], "note": "first check-in"}}'
+{curl}
 
 Ctrl-C stops everything.
 """

@@ -5,6 +5,7 @@ Safe to repeat: existing users keep their data and get their password and groups
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from local.deploy import aws_client
@@ -30,12 +31,14 @@ def seed_users(endpoint: str, region: str, user_pool_id: str) -> list[dict[str, 
             UserPoolId=user_pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True
         )
         cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=role)
-        users.append({"username": username, "password": DEMO_PASSWORD, "role": role, "org_id": DEMO_ORG})
+        users.append(
+            {"username": username, "password": DEMO_PASSWORD, "role": role, "org_id": DEMO_ORG}
+        )
     return users
 
 
 def _ensure_user(cognito: Any, user_pool_id: str, username: str) -> None:
-    try:
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
         cognito.admin_create_user(
             UserPoolId=user_pool_id,
             Username=username,
@@ -46,5 +49,3 @@ def _ensure_user(cognito: Any, user_pool_id: str, username: str) -> None:
                 {"Name": "locale", "Value": "zh-CN"},
             ],
         )
-    except cognito.exceptions.UsernameExistsException:
-        pass

@@ -1,4 +1,4 @@
-"""`.local/stack.json`: everything a client, a test or a benchmark needs to reach the local cloud."""
+"""`.local/stack.json`: what a client, a test or a benchmark needs to reach the local cloud."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ TABLE_OUTPUTS = {
 }
 
 
-def describe(endpoint: str, region: str, outputs: dict[str, str], demo_users: list[dict[str, str]]) -> dict[str, Any]:
+def describe(
+    endpoint: str, region: str, outputs: dict[str, str], demo_users: list[dict[str, str]]
+) -> dict[str, Any]:
     return {
         "api_url": f"{endpoint}/_aws/execute-api/{outputs['ApiId']}/{outputs['StageName']}",
         "aws_endpoint_url": endpoint,

@@ -31,15 +31,17 @@ def _sign(payload: str, secret: bytes) -> str:
 
 
 def encode_cursor(last_key: dict[str, Any] | None, scope: str, secret: bytes) -> str | None:
-    """The cursor for the page after `last_key` (DynamoDB's LastEvaluatedKey), or None at the end."""
+    """The cursor for the page after `last_key` (DynamoDB's LastEvaluatedKey); None at the end."""
     if not last_key:
         return None
-    payload = _b64(json.dumps({"k": last_key, "s": scope}, separators=(",", ":"), sort_keys=True).encode())
+    payload = _b64(
+        json.dumps({"k": last_key, "s": scope}, separators=(",", ":"), sort_keys=True).encode()
+    )
     return f"{payload}.{_sign(payload, secret)}"
 
 
 def decode_cursor(cursor: str | None, scope: str, secret: bytes) -> dict[str, Any] | None:
-    """The ExclusiveStartKey in `cursor`, or InvalidCursor if it was altered or made for another scope."""
+    """The ExclusiveStartKey in `cursor`; InvalidCursor if altered or made for another scope."""
     if cursor is None:
         return None
     if len(cursor) > MAX_CURSOR_CHARS or cursor.count(".") != 1:

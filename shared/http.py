@@ -28,6 +28,12 @@ MAX_BODY_BYTES = 16 * 1024
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the problem statuses a route can answer."""
+    body = {"content": {PROBLEM_JSON: {}}, "description": "Problem (RFC 9457)"}
+    return dict.fromkeys(statuses, body)
+
+
 def problem(
     status: int, type_slug: str, title: str, detail: str, errors: list[dict[str, Any]] | None = None
 ) -> JSONResponse:
@@ -50,14 +56,28 @@ def _domain_error(_: Request, error: Exception) -> JSONResponse:
 def _validation_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     issues = [
-        {"location": [str(p) for p in e.get("loc", ())], "message": e.get("msg", ""), "code": e.get("type", "")}
+        {
+            "location": [str(p) for p in e.get("loc", ())],
+            "message": e.get("msg", ""),
+            "code": e.get("type", ""),
+        }
         for e in error.errors()
     ]
     if any(i["code"] == "json_invalid" for i in issues):
-        return problem(400, "malformed-request", "The request could not be read",
-                       "The body is not valid JSON.", issues)
-    return problem(422, "invalid-input", "The request is not valid",
-                   "One or more fields are not valid.", issues)
+        return problem(
+            400,
+            "malformed-request",
+            "The request could not be read",
+            "The body is not valid JSON.",
+            issues,
+        )
+    return problem(
+        422,
+        "invalid-input",
+        "The request is not valid",
+        "One or more fields are not valid.",
+        issues,
+    )
 
 
 def _http_error(_: Request, error: Exception) -> JSONResponse:
@@ -68,13 +88,19 @@ def _http_error(_: Request, error: Exception) -> JSONResponse:
 
 def _unexpected_error(_: Request, error: Exception) -> JSONResponse:
     logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-    return problem(500, "internal-error", "Internal error",
-                   "Something went wrong on our side; nothing was lost. Try again.")
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "Something went wrong on our side; nothing was lost. Try again.",
+    )
 
 
 def _is_json(content_type: bytes | None) -> bool:
     media = (content_type or b"").split(b";")[0].strip().lower()
-    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
 
 
 class RequestGuard:
@@ -105,7 +131,9 @@ class RequestGuard:
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
         if size and not _is_json(headers.get(b"content-type")):
-            error = UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+            error = UnsupportedMediaType(
+                "Send the body as JSON with Content-Type: application/json."
+            )
             await self._refuse(scope, receive, send, error)
             return
 

@@ -70,7 +70,7 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     return Identity(
         user_id=str(claims["sub"]),
         username=str(claims.get("cognito:username") or claims["sub"]),
-        roles=roles,  # type: ignore[arg-type]
+        roles=roles,
         org_id=claims.get("custom:org_id") or None,
         zoneinfo=claims.get("zoneinfo") or None,
         locale=claims.get("locale") or None,

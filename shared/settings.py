@@ -36,5 +36,7 @@ class CheckinsSettings(BaseSettings):
 @cache
 def settings(model: type[T]) -> T:
     """The settings `model` reads from upper-case environment variables of the same names."""
-    values = {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
+    values = {
+        name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ
+    }
     return model.model_validate(values)

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # BCP 47 tags as apps send them: zh-CN, zh-Hans-CN, en, en-GB.
-Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")]
+Locale = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+]
 # ISO 3166-1 alpha-2, optionally with an ISO 3166-2 subdivision: CN, CN-SC, GB-ENG.
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
 TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -20,7 +22,9 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     display_name: DisplayName | None = None
-    time_zone: TimeZoneName | None = Field(default=None, description="IANA zone, e.g. Asia/Shanghai")
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA zone, e.g. Asia/Shanghai"
+    )
     locale: Locale | None = None
     region_code: RegionCode | None = Field(default=None, description="ISO 3166 code, e.g. CN-SC")
 

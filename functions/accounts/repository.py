@@ -17,7 +17,9 @@ class AccountsRepository:
         self._pool = user_pool_id
 
     def get(self, user_id: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=to_item({"user_id": user_id})).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=to_item({"user_id": user_id})).get(
+            "Item"
+        )
         return from_item(item) if item else None
 
     def create(self, profile: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +38,9 @@ class AccountsRepository:
                 return existing
         return profile
 
-    def update(self, user_id: str, changes: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    def update(
+        self, user_id: str, changes: dict[str, Any], defaults: dict[str, Any]
+    ) -> dict[str, Any]:
         """Set `changes` (None removes), filling `defaults` only where the profile lacks them."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}

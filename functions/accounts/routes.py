@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends
 
@@ -12,21 +12,23 @@ from functions.accounts.models import Health, Profile, ProfileUpdate
 from functions.accounts.repository import AccountsRepository
 from shared import aws
 from shared.clock import Clock, system_clock, utc_iso
-from shared.http import create_app
+from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.settings import AccountsSettings, settings
 
 app = create_app("Accounts API")
 
-PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem (RFC 9457)"}
-ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 413, 422)}
+ERRORS = problem_responses(400, 401, 403, 413, 415, 422)
 
 
 @cache
 def repository() -> AccountsRepository:
     config = settings(AccountsSettings)
     return AccountsRepository(
-        aws.client("dynamodb"), config.accounts_table, aws.client("cognito-idp"), config.user_pool_id
+        aws.client("dynamodb"),
+        config.accounts_table,
+        aws.client("cognito-idp"),
+        config.user_pool_id,
     )
 
 
@@ -44,7 +46,12 @@ def health() -> Health:
     return Health(status="ok")
 
 
-@app.get("/me", response_model=Profile, responses=ERRORS, summary="The caller's profile, created on first use")
+@app.get(
+    "/me",
+    response_model=Profile,
+    responses=ERRORS,
+    summary="The caller's profile, created on first use",
+)
 def get_me(identity: Caller, repo: Repo, now: Now) -> Profile:
     stored = repo.get(identity.user_id)
     if stored is None:

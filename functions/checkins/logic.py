@@ -10,7 +10,7 @@ from functions.checkins.models import MAX_DAYS_BACK, Checkin, CheckinIn, LatestB
 from shared.clock import check_not_future, days_back, local_day, utc_iso
 from shared.errors import InvalidInput
 from shared.risk import assess_checkin
-from shared.scoring import INSTRUMENT_ITEM_COUNTS, score_instrument
+from shared.scoring import INSTRUMENT_ITEM_COUNTS, InstrumentScore, score_instrument
 
 SUMMARY_WINDOWS = (7, 30)
 
@@ -21,7 +21,9 @@ def build_checkin(payload: CheckinIn, time_zone: str, now: dt.datetime) -> Check
     day = check_not_future(payload.date or today, today)
     if day < days_back(today, MAX_DAYS_BACK):
         raise InvalidInput(f"A check-in can be at most {MAX_DAYS_BACK} days in the past.")
-    scores = {name: score_instrument(name, items) for name, items in payload.instruments.items()}
+    scores: dict[str, InstrumentScore] = {
+        name: score_instrument(name, items) for name, items in payload.instruments.items()
+    }
     risk = assess_checkin(scores, payload.mood)
     stamp = utc_iso(now)
     return Checkin(

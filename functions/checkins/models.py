@@ -13,9 +13,30 @@ from shared.scoring import InstrumentName, InstrumentScore
 # The documented emotion vocabulary (docs/api/README.md); the app maps its
 # localised labels onto these codes.
 Emotion = Literal[
-    "happy", "calm", "grateful", "hopeful", "proud", "excited", "loved", "relieved",
-    "tired", "bored", "confused", "anxious", "worried", "stressed", "sad", "lonely",
-    "angry", "frustrated", "ashamed", "guilty", "numb", "overwhelmed", "scared", "hopeless",
+    "happy",
+    "calm",
+    "grateful",
+    "hopeful",
+    "proud",
+    "excited",
+    "loved",
+    "relieved",
+    "tired",
+    "bored",
+    "confused",
+    "anxious",
+    "worried",
+    "stressed",
+    "sad",
+    "lonely",
+    "angry",
+    "frustrated",
+    "ashamed",
+    "guilty",
+    "numb",
+    "overwhelmed",
+    "scared",
+    "hopeless",
 ]
 EMOTIONS: tuple[str, ...] = Emotion.__args__  # type: ignore[attr-defined]
 
@@ -40,8 +61,12 @@ class CheckinIn(BaseModel):
     energy: Scale | None = None
     stress: Scale | None = None
     sleep_hours: Annotated[float, Strict(), Field(ge=0, le=24)] | None = None
-    emotions: Annotated[list[Emotion], AfterValidator(_unique)] = Field(default_factory=list, max_length=12)
-    tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
+    emotions: Annotated[list[Emotion], AfterValidator(_unique)] = Field(
+        default_factory=list, max_length=12
+    )
+    tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(
+        default_factory=list, max_length=MAX_TAGS
+    )
     note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] | None = None
     instruments: dict[InstrumentName, Annotated[list[ItemAnswer], Field(max_length=9)]] = Field(
         default_factory=dict,
@@ -49,7 +74,8 @@ class CheckinIn(BaseModel):
     )
     share_with_supporter: Annotated[bool, Strict()] = False
     date: dt.date | None = Field(
-        default=None, description="Member-local day (YYYY-MM-DD); defaults to today; never in the future."
+        default=None,
+        description="Member-local day (YYYY-MM-DD); defaults to today; never in the future.",
     )
 
 
@@ -88,7 +114,9 @@ class LatestBand(BaseModel):
 class Summary(BaseModel):
     today: dt.date
     checked_in_today: bool
-    streak_days: int = Field(description="Consecutive local days with a check-in, ending today or yesterday.")
+    streak_days: int = Field(
+        description="Consecutive local days with a check-in, ending today or yesterday."
+    )
     mood_avg_7d: float | None
     mood_avg_30d: float | None
     checkins_7d: int

@@ -89,7 +89,9 @@ class CheckinsRepository:
         last_key = response.get("LastEvaluatedKey")
         return items, (from_item(last_key) if last_key else None)
 
-    def newest_first(self, user_id: str, until: dt.date, page_size: int = 100) -> Iterator[dict[str, Any]]:
+    def newest_first(
+        self, user_id: str, until: dt.date, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]:
         """Date, mood and scores of every check-in up to `until`, newest first, paged lazily."""
         names = _NAMES | {f"#p{i}": f for i, f in enumerate(_SUMMARY_FIELDS)}
         args: dict[str, Any] = {

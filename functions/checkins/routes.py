@@ -16,15 +16,14 @@ from shared import aws
 from shared.clock import Clock, local_day, system_clock, zone
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import IdempotencyKeyReused, InvalidInput, NotFound, RequestInProgress
-from shared.http import create_app
+from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.observability import logger, metrics
 from shared.settings import CheckinsSettings, settings
 
 app = create_app("Check-ins API")
 
-PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem (RFC 9457)"}
-ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 404, 409, 413, 422)}
+ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 EARLIEST = dt.date(2000, 1, 1)
 
@@ -104,7 +103,9 @@ def save_once(command: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
             "This Idempotency-Key was used for a different check-in; use a new key."
         ) from error
     except IdempotencyAlreadyInProgressError as error:
-        raise RequestInProgress("The first request with this key is still running; retry shortly.") from error
+        raise RequestInProgress(
+            "The first request with this key is still running; retry shortly."
+        ) from error
 
 
 @app.post(
@@ -149,7 +150,12 @@ def post_checkin(
     return stored
 
 
-@app.get("/checkins", response_model=CheckinPage, responses=ERRORS, summary="List check-ins, newest first")
+@app.get(
+    "/checkins",
+    response_model=CheckinPage,
+    responses=ERRORS,
+    summary="List check-ins, newest first",
+)
 def list_checkins(
     identity: Caller,
     repo: Repo,
@@ -171,7 +177,9 @@ def list_checkins(
     return CheckinPage(items=items, next_cursor=encode_cursor(last_key, scope, secret))
 
 
-@app.get("/checkins/summary", response_model=Summary, responses=ERRORS, summary="Streak, averages, bands")
+@app.get(
+    "/checkins/summary", response_model=Summary, responses=ERRORS, summary="Streak, averages, bands"
+)
 def checkin_summary(identity: Caller, repo: Repo, now: Now) -> Summary:
     today = local_day(now(), member_time_zone(identity))
     return summarise(repo.newest_first(identity.user_id, today), today)

@@ -36,7 +36,9 @@ def aws_session(local_cloud: dict[str, Any]) -> Iterator[RunningSession]:
 
 
 @pytest.fixture(scope="session")
-def function_env(local_cloud: dict[str, Any], aws_session: RunningSession) -> Iterator[dict[str, Any]]:
+def function_env(
+    local_cloud: dict[str, Any], aws_session: RunningSession
+) -> Iterator[dict[str, Any]]:
     """The environment template.yaml gives the functions, pointing at the deployed stack."""
     env = {
         "AWS_DEFAULT_REGION": local_cloud["region"],

@@ -41,7 +41,9 @@ def test_health_needs_no_claims(function_env: dict[str, Any]) -> None:
     assert (response["statusCode"], response_json(response)) == (200, {"status": "ok"})
 
 
-def test_get_me_creates_the_profile_once(function_env: dict[str, Any], claims: dict[str, str]) -> None:
+def test_get_me_creates_the_profile_once(
+    function_env: dict[str, Any], claims: dict[str, str]
+) -> None:
     # Given a member who never called the API
     # When they read their profile twice
     first = response_json(invoke(api_event("accounts/get_me.json", claims=claims)))
@@ -82,7 +84,9 @@ def test_put_me_with_an_unknown_zone_changes_nothing(
     before = response_json(invoke(api_event("accounts/get_me.json", claims=claims)))
 
     # When they send a zone that does not exist
-    response = invoke(api_event("accounts/put_me.json", claims=claims, body={"time_zone": "Mars/Base"}))
+    response = invoke(
+        api_event("accounts/put_me.json", claims=claims, body={"time_zone": "Mars/Base"})
+    )
 
     # Then it is a 422 problem and the profile is as it was
     after = response_json(invoke(api_event("accounts/get_me.json", claims=claims)))

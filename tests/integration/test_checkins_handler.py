@@ -38,7 +38,11 @@ def test_post_from_the_sample_event_creates_a_scored_checkin(
     body = response_json(response)
     assert response["statusCode"] == 201
     assert body["scores"]["gad2"]["positive"] is True
-    assert body["risk"] == {"level": "watch", "reasons": ["gad2_positive"], "recommended_screener": None}
+    assert body["risk"] == {
+        "level": "watch",
+        "reasons": ["gad2_positive"],
+        "recommended_screener": None,
+    }
 
 
 def test_retry_with_the_same_idempotency_key_returns_the_first_answer_and_writes_once(
@@ -97,7 +101,9 @@ def test_list_event_pages_with_a_cursor_that_another_member_cannot_use(
 ) -> None:
     # Given three check-ins on three days
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
-        invoke(api_event("checkins/post_checkin.json", claims=claims, body={"mood": 3, "date": day}))
+        invoke(
+            api_event("checkins/post_checkin.json", claims=claims, body={"mood": 3, "date": day})
+        )
     first = response_json(
         invoke(api_event("checkins/list_checkins.json", claims=claims, query={"limit": "2"}))
     )

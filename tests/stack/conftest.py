@@ -53,7 +53,9 @@ def new_member(
                 {"Name": "zoneinfo", "Value": zoneinfo},
             ],
         )
-        cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username=username, Password=password, Permanent=True
+        )
         cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="member")
         return login(username, password)
 

@@ -29,7 +29,11 @@ def test_demo_member_creates_then_updates_todays_checkin(api: httpx.Client, logi
     # Then the first is created, the second updates it, and the day holds the update
     assert (first.status_code, second.status_code, read.status_code) == (201, 200, 200)
     assert second.json()["created_at"] == first.json()["created_at"]
-    assert (read.json()["mood"], read.json()["note"], read.json()["emotions"]) == (4, None, ["calm"])
+    assert (read.json()["mood"], read.json()["note"], read.json()["emotions"]) == (
+        4,
+        None,
+        ["calm"],
+    )
 
 
 def test_checkin_without_date_lands_on_the_members_local_day(
@@ -43,7 +47,9 @@ def test_checkin_without_date_lands_on_the_members_local_day(
 
     # Then the check-in is dated by Auckland's calendar
     assert response.status_code == 201
-    assert response.json()["date"] == dt.datetime.now(ZoneInfo("Pacific/Auckland")).date().isoformat()
+    assert (
+        response.json()["date"] == dt.datetime.now(ZoneInfo("Pacific/Auckland")).date().isoformat()
+    )
     assert response.json()["time_zone"] == "Pacific/Auckland"
 
 
@@ -82,8 +88,11 @@ def test_summary_reports_streak_averages_and_latest_bands(
     today = shanghai_today()
     posts = [
         {"mood": 4, "date": today.isoformat()},
-        {"mood": 2, "date": (today - dt.timedelta(days=1)).isoformat(),
-         "instruments": {"phq9": [1, 1, 1, 1, 1, 1, 1, 1, 0]}},
+        {
+            "mood": 2,
+            "date": (today - dt.timedelta(days=1)).isoformat(),
+            "instruments": {"phq9": [1, 1, 1, 1, 1, 1, 1, 1, 0]},
+        },
         {"mood": 3, "date": (today - dt.timedelta(days=2)).isoformat()},
         {"mood": 5, "date": (today - dt.timedelta(days=10)).isoformat()},
     ]

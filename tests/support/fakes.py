@@ -6,12 +6,24 @@ import datetime as dt
 from typing import Any
 
 from functions.checkins.models import Checkin
-from shared.identity import Identity
+from shared.identity import Identity, Role
 
 
-def member(user_id: str = "user-a", zoneinfo: str | None = "Asia/Shanghai", org_id: str = "org-1") -> Identity:
+def member(
+    user_id: str = "user-a",
+    zoneinfo: str | None = "Asia/Shanghai",
+    org_id: str = "org-1",
+    *,
+    locale: str | None = None,
+    roles: tuple[Role, ...] = ("member",),
+) -> Identity:
     return Identity(
-        user_id=user_id, username=user_id, roles=frozenset({"member"}), org_id=org_id, zoneinfo=zoneinfo
+        user_id=user_id,
+        username=user_id,
+        roles=frozenset(roles),
+        org_id=org_id,
+        zoneinfo=zoneinfo,
+        locale=locale,
     )
 
 
@@ -35,13 +47,22 @@ class FakeCheckinsRepository:
 
     def _mine(self, user_id: str) -> list[dict[str, Any]]:
         return sorted(
-            (v for (u, _), v in self.items.items() if u == user_id), key=lambda i: i["date"], reverse=True
+            (v for (u, _), v in self.items.items() if u == user_id),
+            key=lambda i: i["date"],
+            reverse=True,
         )
 
     def page(
-        self, user_id: str, first: dt.date, last: dt.date, limit: int, start_key: dict[str, Any] | None
+        self,
+        user_id: str,
+        first: dt.date,
+        last: dt.date,
+        limit: int,
+        start_key: dict[str, Any] | None,
     ) -> tuple[list[Checkin], dict[str, Any] | None]:
-        rows = [i for i in self._mine(user_id) if first.isoformat() <= i["date"] <= last.isoformat()]
+        rows = [
+            i for i in self._mine(user_id) if first.isoformat() <= i["date"] <= last.isoformat()
+        ]
         if start_key:
             rows = [i for i in rows if i["date"] < start_key["date"]]
         page = rows[:limit]
@@ -51,3 +72,43 @@ class FakeCheckinsRepository:
 
     def newest_first(self, user_id: str, until: dt.date, page_size: int = 100) -> Any:
         return iter([i for i in self._mine(user_id) if i["date"] <= until.isoformat()])
+
+
+class FakeAccountsRepository:
+    """Same contract as AccountsRepository: profiles in a dict, Cognito updates in a list."""
+
+    def __init__(self) -> None:
+        self.profiles: dict[str, dict[str, Any]] = {}
+        # (username, attributes) of every update that would reach Cognito; like the real
+        # repository, an empty attribute set sends nothing.
+        self.mirrored: list[tuple[str, dict[str, str]]] = []
+
+    def get(self, user_id: str) -> dict[str, Any] | None:
+        profile = self.profiles.get(user_id)
+        return dict(profile) if profile is not None else None
+
+    def create(self, profile: dict[str, Any]) -> dict[str, Any]:
+        existing = self.profiles.get(profile["user_id"])
+        if existing is not None:
+            return dict(existing)
+        self.profiles[profile["user_id"]] = dict(profile)
+        return dict(profile)
+
+    def update(
+        self, user_id: str, changes: dict[str, Any], defaults: dict[str, Any]
+    ) -> dict[str, Any]:
+        profile = dict(self.profiles.get(user_id) or {"user_id": user_id})
+        for field, value in defaults.items():
+            if field not in changes:
+                profile.setdefault(field, value)
+        for field, value in changes.items():
+            if value is None:
+                profile.pop(field, None)
+            else:
+                profile[field] = value
+        self.profiles[user_id] = profile
+        return dict(profile)
+
+    def mirror_to_token(self, username: str, attributes: dict[str, str]) -> None:
+        if attributes:
+            self.mirrored.append((username, dict(attributes)))
