@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-unit lint bench token build seed clean
+.PHONY: run test test-unit lint bench token build openapi clean
 
 $(VENV)/.installed: pyproject.toml local/requirements.py
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml local/requirements.py
 run: $(VENV)/.installed
 	$(PY) -m local.run
 
-## make test: unit, integration and stack tiers on a throwaway local cloud
-test: $(VENV)/.installed
+## make test: lint, then unit, integration and stack tiers on a throwaway local cloud
+test: lint
 	$(PY) -m pytest
 
 test-unit: $(VENV)/.installed
@@ -41,6 +41,10 @@ token: $(VENV)/.installed
 ## make build: build/code and build/layer for `sam deploy` (Lambda python3.11, x86_64)
 build: $(VENV)/.installed
 	$(PY) -m local.package 3.11
+
+## make openapi: regenerate docs/api/*.json from the code
+openapi: $(VENV)/.installed
+	$(PY) -m local.openapi
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache
