@@ -27,7 +27,7 @@ test-unit: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy functions shared local bench
+	$(VENV)/bin/mypy functions shared local bench tests
 	$(VENV)/bin/cfn-lint template.yaml
 
 ## make bench: cold import ratios and AWS calls per request, written to bench/results.json

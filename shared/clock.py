@@ -31,7 +31,7 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidInput(f"Unknown time zone {name[:64]!r}.")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # "Asia" is a tzdata folder
         raise InvalidInput(f"Unknown time zone {name!r}.") from error
 
 

@@ -44,7 +44,7 @@ def decode_cursor(cursor: str | None, scope: str, secret: bytes) -> dict[str, An
     """The ExclusiveStartKey in `cursor`; InvalidCursor if altered or made for another scope."""
     if cursor is None:
         return None
-    if len(cursor) > MAX_CURSOR_CHARS or cursor.count(".") != 1:
+    if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii() or cursor.count(".") != 1:
         raise InvalidCursor("The cursor is malformed.")
     payload, signature = cursor.split(".")
     if not hmac.compare_digest(signature, _sign(payload, secret)):

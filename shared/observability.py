@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics()
+METRICS_NAMESPACE_ENV = "POWERTOOLS_METRICS_NAMESPACE"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -36,6 +37,9 @@ def instrument(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Powertools reads the namespace when Metrics() is built; a module imported
+        # before the environment was set (tests, tools) picks it up here instead.
+        metrics.namespace = metrics.namespace or os.environ.get(METRICS_NAMESPACE_ENV)
         active = tracer()
         inner = active.capture_lambda_handler(handler) if active else handler
         return inner(event, context)

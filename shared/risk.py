@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.scoring import CssrsResult, InstrumentScore
+from shared.scoring import InstrumentScore
+
+if TYPE_CHECKING:
+    from shared.cssrs import CssrsResult
 
 RiskLevel = Literal["none", "watch", "high", "imminent"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "watch", "high", "imminent")

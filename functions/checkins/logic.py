@@ -66,7 +66,7 @@ def summarise(items_newest_first: Iterable[dict[str, Any]], today: dt.date) -> S
             if day >= window_start[n]:
                 moods[n].append(int(item["mood"]))
         for name, score in (item.get("scores") or {}).items():
-            if name not in latest:
+            if name not in latest and day >= band_horizon:
                 latest[name] = LatestBand(
                     band=score["band"], total=score["total"], positive=score["positive"], date=day
                 )

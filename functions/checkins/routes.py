@@ -57,10 +57,10 @@ Repo = Annotated[CheckinsRepository, Depends(repository)]
 Now = Annotated[Clock, Depends(clock)]
 
 
-def _save(command: dict[str, Any]) -> dict[str, Any]:
+def _save(command: dict[str, Any], repo: CheckinsRepository) -> dict[str, Any]:
     """The write that an Idempotency-Key protects; returns what the response needs."""
     checkin = Checkin.model_validate(command["checkin"])
-    stored, created = repository().save(command["user_id"], command["org_id"], checkin)
+    stored, created = repo.save(command["user_id"], command["org_id"], checkin)
     return {"created": created, "checkin": stored.model_dump(mode="json")}
 
 
@@ -86,7 +86,9 @@ def _idempotent_save() -> Any:
     return save, config
 
 
-def save_once(command: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+def save_once(
+    command: dict[str, Any], repo: CheckinsRepository, lambda_context: Any
+) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -97,7 +99,7 @@ def save_once(command: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
         # Lets an in-progress record expire with the invocation that wrote it.
         config.register_lambda_context(lambda_context)
     try:
-        return dict(save(command=command))
+        return dict(save(command=command, repo=repo))
     except IdempotencyValidationError as error:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was used for a different check-in; use a new key."
@@ -120,6 +122,7 @@ def post_checkin(
     request: Request,
     response: Response,
     identity: Caller,
+    repo: Repo,
     now: Now,
     idempotency_key: Annotated[
         str | None,
@@ -138,9 +141,9 @@ def post_checkin(
             # What the client sent, so a reused key with another body is refused.
             "request": hashlib.sha256(payload.model_dump_json().encode()).hexdigest(),
         }
-        result = save_once(command, request.scope.get("aws.context"))
+        result = save_once(command, repo, request.scope.get("aws.context"))
     else:
-        result = _save(command)
+        result = _save(command, repo)
     if not result["created"]:
         response.status_code = 200
     stored = Checkin.model_validate(result["checkin"])

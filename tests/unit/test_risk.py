@@ -7,12 +7,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.cssrs import CssrsAnswers, CssrsResult, score_cssrs
 from shared.risk import RISK_LEVELS, Risk, RiskLevel, assess_checkin, max_level
 from shared.scoring import (
-    CssrsAnswers,
-    CssrsResult,
     InstrumentScore,
-    score_cssrs,
     score_gad2,
     score_gad7,
     score_phq2,

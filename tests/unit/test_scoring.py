@@ -7,12 +7,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.cssrs import CssrsAnswers, score_cssrs
 from shared.errors import InvalidInput
 from shared.scoring import (
     INSTRUMENT_ITEM_COUNTS,
-    CssrsAnswers,
     InstrumentScore,
-    score_cssrs,
     score_gad2,
     score_gad7,
     score_instrument,

@@ -1,0 +1,38 @@
+"""Export the OpenAPI document of each HTTP function into docs/api/.
+
+`python -m local.openapi` rewrites docs/api/<function>.json; a unit test fails when
+the committed files drift from the code. Nothing here needs AWS or the environment.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
+
+
+def export() -> dict[str, dict[str, Any]]:
+    """The OpenAPI document of each HTTP function, by function name."""
+    from functions.accounts.routes import app as accounts_app
+    from functions.checkins.routes import app as checkins_app
+
+    return {"accounts": accounts_app.openapi(), "checkins": checkins_app.openapi()}
+
+
+def render(document: dict[str, Any]) -> str:
+    """The committed form of a document: stable key order, two-space indent, final newline."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    DOCS_API.mkdir(parents=True, exist_ok=True)
+    for name, document in export().items():
+        path = DOCS_API / f"{name}.json"
+        path.write_text(render(document), encoding="utf-8")
+        print(f"wrote {path.relative_to(DOCS_API.parent.parent)}")
+
+
+if __name__ == "__main__":
+    main()
