@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-unit lint bench token build openapi clean
+.PHONY: run test test-unit lint bench token build openapi seed-resources clean
 
 $(VENV)/.installed: pyproject.toml local/requirements.py
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ token: $(VENV)/.installed
 ## make build: build/code and build/layer for `sam deploy` (Lambda python3.11, x86_64)
 build: $(VENV)/.installed
 	$(PY) -m local.package 3.11
+
+## make seed-resources: validate data/resources/ and load it into the running local cloud
+seed-resources: $(VENV)/.installed
+	$(PY) -m local.seed_resources
 
 ## make openapi: regenerate docs/api/*.json from the code
 openapi: $(VENV)/.installed

@@ -82,7 +82,7 @@ class Row:
     calls: list[Call]
     http_attempts: int
     operations: list[str] = field(default_factory=list)
-    kind: str | None = None  # which target applies: "post", "list", "health"
+    kind: str | None = None  # which target applies: "post", "list", "health", "lookup"
 
     @property
     def dynamodb_calls(self) -> int:
@@ -130,6 +130,7 @@ def function_environment(stack: dict[str, Any]) -> dict[str, str]:
         "CHECKINS_TABLE": stack["tables"]["checkins"],
         "IDEMPOTENCY_TABLE": stack["tables"]["idempotency"],
         "CURSOR_SECRET_ARN": stack["cursor_secret_arn"],
+        "RESOURCES_TABLE": stack["tables"]["resources"],
         "DEFAULT_TIME_ZONE": MEMBER_ZONE,
         "TRACE_AWS_CALLS": "false",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -178,7 +179,7 @@ class Scenario:
         self.features = {name: feature for feature, name in stack["tables"].items()}
         self.handlers: dict[str, Handler] = {
             name: import_module(f"functions.{name}.handler").handler
-            for name in ("accounts", "checkins")
+            for name in ("accounts", "checkins", "resources")
         }
         self.rows: list[Row] = []
         self.problems: list[str] = []
@@ -262,6 +263,42 @@ class Scenario:
             "GET /checkins (no check-ins yet)", "checkins", get("/checkins"), 200, phase="cold"
         )
 
+        # The resources function: the first lookup reads the directory, later ones memory.
+        self.request(
+            "GET /resources (first lookup: loads the directory)",
+            "resources",
+            get("/resources", query={"region": "CN-SC"}),
+            200,
+            phase="cold",
+        )
+        found = self.request(
+            "GET /resources?region=CN-SC",
+            "resources",
+            get("/resources", query={"region": "CN-SC"}),
+            200,
+            kind="lookup",
+        )
+        self.check(bool(found.get("items")), f"GET /resources found nothing: {found}")
+        self.request(
+            "GET /resources/crisis",
+            "resources",
+            get("/resources/crisis", query={"region": "CN-SC"}),
+            200,
+            kind="lookup",
+        )
+        first_id = (found.get("items") or [{}])[0].get("id", "missing")
+        self.request(
+            "GET /resources/{id}",
+            "resources",
+            get(
+                f"/resources/{first_id}",
+                resource="/resources/{id}",
+                path_parameters={"id": first_id},
+            ),
+            200,
+            kind="lookup",
+        )
+
         # Warm: the accounts function.
         self.request(
             "GET /health", "accounts", api_event("GET", "/health", claims=None), 200, kind="health"
@@ -331,6 +368,18 @@ class Scenario:
             201,
             kind="post",
         )
+        risky = checkin(day(SEEDED_CHECKINS + 2)) | {"instruments": {"phq9": [1] * 9}}
+        flagged = self.request(
+            "POST /checkins (high risk: carries crisis lines)",
+            "checkins",
+            post(risky),
+            201,
+            kind="post",
+        )
+        self.check(
+            bool((flagged.get("crisis_resources") or {}).get("resources")),
+            "a high-risk check-in came back without crisis lines",
+        )
         self.request(
             "POST /checkins (no key, same day again)",
             "checkins",
@@ -362,7 +411,7 @@ class Scenario:
                         ops == ["dynamodb.Query"],
                     )
                 )
-            elif row.kind == "health":
+            elif row.kind in ("health", "lookup"):
                 targets.append(
                     Target(f"{row.endpoint}: AWS calls", "0", str(len(row.calls)), not row.calls)
                 )

@@ -17,7 +17,11 @@ from typing import Any
 
 from local.requirements import ROOT
 
-HANDLER_MODULES = ("functions.accounts.handler", "functions.checkins.handler")
+HANDLER_MODULES = (
+    "functions.accounts.handler",
+    "functions.checkins.handler",
+    "functions.resources.handler",
+)
 FLOOR = "boto3, fastapi, mangum, aws_lambda_powertools"
 TARGET_RATIO = 1.15
 ROUNDS = 20
@@ -29,6 +33,8 @@ FUNCTION_ENV = (
     "IDEMPOTENCY_TABLE",
     "CURSOR_SECRET_ARN",
     "DEFAULT_TIME_ZONE",
+    "DEFAULT_REGION",
+    "RESOURCES_TABLE",
     "TRACE_AWS_CALLS",
 )
 _MARK = "BENCH_IMPORT_SECONDS="

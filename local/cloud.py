@@ -7,12 +7,14 @@ on a free port) alike, so both run exactly the same deployment.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from local.deploy import deploy
+from local.deploy import aws_client, deploy
 from local.emulator import REGION, Emulator, ensure_emulator_venv
 from local.seed import seed_users
+from local.seed_resources import seed as seed_resources
 from local.stack import STACK_NAME, describe
 
 
@@ -32,6 +34,7 @@ def bring_up(
     *,
     state_dir: Path | None = None,
     parameters: dict[str, str] | None = None,
+    log: TextIO = sys.stdout,
 ) -> tuple[Emulator, dict[str, Any]]:
     """Start the emulator, deploy the current code, seed the demo users; return the stack."""
     version = emulator_python_version()
@@ -39,7 +42,11 @@ def bring_up(
     try:
         outputs = deploy(emulator.endpoint, REGION, STACK_NAME, version, parameters)
         users = seed_users(emulator.endpoint, REGION, outputs["UserPoolId"])
-        return emulator, describe(emulator.endpoint, REGION, outputs, users)
+        stack = describe(emulator.endpoint, REGION, outputs, users)
+        dynamodb = aws_client("dynamodb", emulator.endpoint, REGION)
+        if seed_resources(dynamodb, stack["tables"]["resources"], out=log) != 0:
+            raise RuntimeError("data/resources/ has invalid entries (listed above)")
+        return emulator, stack
     except BaseException:
         emulator.stop()
         raise

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
+FUNCTIONS = ("accounts", "checkins", "resources")
 
 
 def export() -> dict[str, dict[str, Any]]:
     """The OpenAPI document of each HTTP function, by function name."""
-    from functions.accounts.routes import app as accounts_app
-    from functions.checkins.routes import app as checkins_app
+    from importlib import import_module
 
-    return {"accounts": accounts_app.openapi(), "checkins": checkins_app.openapi()}
+    return {name: import_module(f"functions.{name}.routes").app.openapi() for name in FUNCTIONS}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Build the two artifacts every function shares: the code and the dependency layer.
 
-build/code   functions/ + shared/ (the Handler path picks the function)
+build/code   functions/ + shared/ + data/ (the Handler path picks the function)
 build/layer  python/ with the pinned runtime dependencies, built for the Python
              that will run them: the emulator's interpreter locally, the template's
              Runtime (python3.11, x86_64) for AWS. Both are manylinux wheels.
@@ -22,7 +22,7 @@ from local.requirements import ROOT, requirements
 BUILD = ROOT / "build"
 CODE_DIR = BUILD / "code"
 LAYER_DIR = BUILD / "layer"
-CODE_PACKAGES = ("functions", "shared")
+CODE_PACKAGES = ("functions", "shared", "data")
 AWS_PYTHON_VERSION = "3.11"
 
 

@@ -14,6 +14,7 @@ TABLE_OUTPUTS = {
     "accounts": "AccountsTableName",
     "checkins": "CheckinsTableName",
     "idempotency": "IdempotencyTableName",
+    "resources": "ResourcesTableName",
 }
 
 
@@ -31,6 +32,7 @@ def describe(
         "functions": {
             "accounts": outputs["AccountsFunctionName"],
             "checkins": outputs["CheckinsFunctionName"],
+            "resources": outputs["ResourcesFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],
         "demo_users": demo_users,

@@ -30,6 +30,7 @@ class Identity(BaseModel):
     org_id: str | None
     zoneinfo: str | None = None
     locale: str | None = None
+    region: str | None = None
 
     @property
     def role(self) -> Role:
@@ -74,6 +75,7 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
         org_id=claims.get("custom:org_id") or None,
         zoneinfo=claims.get("zoneinfo") or None,
         locale=claims.get("locale") or None,
+        region=claims.get("custom:region") or None,
     )
 
 

@@ -19,6 +19,7 @@ class BaseSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     default_time_zone: str = "Asia/Shanghai"
+    default_region: str = "CN"
     trace_aws_calls: bool = False
 
 
@@ -31,6 +32,11 @@ class CheckinsSettings(BaseSettings):
     checkins_table: str
     idempotency_table: str
     cursor_secret_arn: str
+
+
+class ResourcesSettings(BaseSettings):
+    resources_table: str
+    cache_seconds: int = 60
 
 
 @cache

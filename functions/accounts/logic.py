@@ -9,8 +9,8 @@ from shared.clock import zone
 from shared.identity import Identity
 
 DEFAULT_LOCALE = "zh-CN"
-# Profile fields that also live on the ID token, as standard OIDC claims.
-TOKEN_CLAIMS = {"time_zone": "zoneinfo", "locale": "locale"}
+# Profile fields that also live on the ID token (OIDC claims and our custom:region).
+TOKEN_CLAIMS = {"time_zone": "zoneinfo", "locale": "locale", "region_code": "custom:region"}
 
 
 def new_profile(identity: Identity, default_time_zone: str, stamp: str) -> dict[str, Any]:
@@ -40,7 +40,11 @@ def changes_from(update: ProfileUpdate, stamp: str) -> dict[str, Any]:
 
 def token_attributes(identity: Identity, stored: dict[str, Any]) -> dict[str, str]:
     """Profile values the caller's token does not carry yet: these go to Cognito."""
-    on_token = {"zoneinfo": identity.zoneinfo, "locale": identity.locale}
+    on_token = {
+        "zoneinfo": identity.zoneinfo,
+        "locale": identity.locale,
+        "custom:region": identity.region,
+    }
     return {
         claim: str(stored[field])
         for field, claim in TOKEN_CLAIMS.items()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
@@ -97,6 +97,14 @@ class Checkin(BaseModel):
     time_zone: str
     created_at: str
     updated_at: str
+    crisis_resources: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Only in the response to a write whose risk is high or imminent: "
+            "{message, lang, resources} with the crisis lines for the member's region "
+            "(the shape of GET /resources/crisis). Never stored."
+        ),
+    )
 
 
 class CheckinPage(BaseModel):

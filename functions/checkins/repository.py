@@ -29,7 +29,7 @@ class CheckinsRepository:
         Returns the stored check-in and whether it was new. A replaced check-in
         keeps its created_at; fields absent from the new version are removed.
         """
-        data = checkin.model_dump(mode="json", exclude={"date", "created_at"})
+        data = checkin.model_dump(mode="json", exclude={"date", "created_at", "crisis_resources"})
         data["org_id"] = org_id
         data["risk_level"] = checkin.risk.level  # top-level copy for the crisis workflow
         present = {k: v for k, v in data.items() if v is not None}

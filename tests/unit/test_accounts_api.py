@@ -250,9 +250,10 @@ def test_put_me_before_any_get_creates_the_profile_with_token_defaults(api: Test
             {"zoneinfo": "Asia/Tokyo", "locale": "en-GB"},
             id="both",
         ),
+        pytest.param({"region_code": "GB-ENG"}, {"custom:region": "GB-ENG"}, id="region"),
     ],
 )
-def test_changed_zone_or_locale_is_mirrored_to_the_token(
+def test_changed_zone_locale_or_region_is_mirrored_to_the_token(
     api: TestClient,
     caller: Caller,
     repo: FakeAccountsRepository,
@@ -272,11 +273,10 @@ def test_changed_zone_or_locale_is_mirrored_to_the_token(
     "update",
     [
         pytest.param({"display_name": "Mei"}, id="display-name"),
-        pytest.param({"region_code": "GB-ENG"}, id="region"),
         pytest.param({"time_zone": "Europe/London", "locale": "zh-CN"}, id="same-values"),
     ],
 )
-def test_nothing_is_mirrored_when_zone_and_locale_are_unchanged(
+def test_nothing_is_mirrored_when_token_claims_are_unchanged(
     api: TestClient, caller: Caller, repo: FakeAccountsRepository, update: dict[str, str]
 ) -> None:
     # Given a token that carries the stored zone and locale

@@ -10,11 +10,10 @@ import pytest
 from cfnlint.decode import decode_str
 
 from functions.checkins.models import EMOTIONS
-from local.openapi import DOCS_API, export, render
+from local.openapi import DOCS_API, FUNCTIONS, export, render
 from shared.errors import DomainError
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("accounts", "checkins")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # Problem types made by shared/http.py itself rather than by a DomainError.
 HTTP_PROBLEM_TYPES = (

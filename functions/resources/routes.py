@@ -1,0 +1,256 @@
+"""HTTP routes of the resources function: lookups from memory, org admins' own entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from functools import cache
+from typing import Annotated, Literal
+
+from fastapi import Depends, Header, Path, Query, Response
+from pydantic import BaseModel
+
+from functions.resources.cache import DirectoryCache
+from functions.resources.models import ResourceList, StaleList
+from functions.resources.repository import PUBLIC, ResourcesRepository, org_scope
+from shared import aws
+from shared.clock import Clock, system_clock, utc_iso
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.http import create_app, problem_responses
+from shared.identity import Identity, current_identity
+from shared.resources.directory import ResourceView, pick_lang, search, stale, view
+from shared.resources.model import Audience, Kind, Resource
+from shared.resources.safety import CrisisResources, crisis_resources
+from shared.settings import BaseSettings, ResourcesSettings, settings
+
+app = create_app("Resources API")
+ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
+STALE_AFTER_DAYS = 365
+RegionParam = Annotated[
+    str | None, Query(pattern=r"^(\*|[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?)$", description="e.g. CN-SC")
+]
+LangParam = Annotated[Literal["zh-CN", "en"] | None, Query(description="Overrides Accept-Language")]
+
+
+@cache
+def repository() -> ResourcesRepository:
+    return ResourcesRepository(aws.client("dynamodb"), settings(ResourcesSettings).resources_table)
+
+
+@cache
+def directory() -> DirectoryCache:
+    return DirectoryCache(repository(), ttl=settings(ResourcesSettings).cache_seconds)
+
+
+def clock() -> Clock:
+    return system_clock
+
+
+Caller = Annotated[Identity, Depends(current_identity)]
+Directory = Annotated[DirectoryCache, Depends(directory)]
+Repo = Annotated[ResourcesRepository, Depends(repository)]
+Now = Annotated[Clock, Depends(clock)]
+AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", max_length=256)]
+IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=256)]
+
+
+def visible_scopes(identity: Identity) -> list[str]:
+    """Public entries and the caller's own organisation's, never another's."""
+    return [PUBLIC, org_scope(identity.org_id)] if identity.org_id else [PUBLIC]
+
+
+def member_region(identity: Identity, region: str | None) -> str:
+    return (region or identity.region or settings(BaseSettings).default_region).upper()
+
+
+def cached_json(
+    body: BaseModel, response: Response, if_none_match: str | None
+) -> BaseModel | Response:
+    """Attach a strong ETag; answer 304 with no body when the client already has it."""
+    etag = '"' + hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32] + '"'
+    if if_none_match and etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(
+            status_code=304, headers={"ETag": etag, "Cache-Control": "private, max-age=60"}
+        )
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return body
+
+
+def require_org_admin(identity: Identity) -> str:
+    if "org_admin" not in identity.roles or not identity.org_id:
+        raise Forbidden("Only an organisation's admins can change its resources.")
+    return identity.org_id
+
+
+@app.get(
+    "/resources",
+    response_model=ResourceList,
+    responses={304: {"description": "Not modified"}, **ERRORS},
+    summary="Search the directory: crisis lines first, then open now, then the most local",
+)
+def list_resources(
+    response: Response,
+    identity: Caller,
+    resources: Directory,
+    now: Now,
+    region: RegionParam = None,
+    lang: LangParam = None,
+    kind: Kind | None = None,
+    audience: Audience | None = None,
+    open_now: bool | None = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    updated_since: dt.datetime | None = None,
+    accept_language: AcceptLanguage = None,
+    if_none_match: IfNoneMatch = None,
+) -> BaseModel | Response:
+    at = now()
+    chosen = pick_lang(lang, accept_language or identity.locale)
+    where = member_region(identity, region)
+    found = search(
+        resources.resources(visible_scopes(identity)),
+        region=where,
+        kind=kind,
+        audience=audience,
+        open_now=open_now,
+        q=q,
+        at=at,
+    )
+    if updated_since is not None:
+        if updated_since.tzinfo is None:
+            raise InvalidInput("updated_since needs a time zone, e.g. 2026-11-01T00:00:00Z.")
+        since = utc_iso(updated_since)
+        found = [r for r in found if r.updated_at and r.updated_at > since]
+    body = ResourceList(items=[view(r, chosen, at) for r in found], lang=chosen, region=where)
+    return cached_json(body, response, if_none_match)
+
+
+@app.get(
+    "/resources/crisis",
+    response_model=CrisisResources,
+    responses=ERRORS,
+    summary="The short list a crisis screen shows, with safe-messaging wording",
+)
+def crisis_list(
+    identity: Caller,
+    resources: Directory,
+    now: Now,
+    region: RegionParam = None,
+    lang: LangParam = None,
+    accept_language: AcceptLanguage = None,
+) -> CrisisResources:
+    chosen = pick_lang(lang, accept_language or identity.locale)
+    return crisis_resources(
+        resources.resources(visible_scopes(identity)),
+        member_region(identity, region),
+        chosen,
+        now(),
+    )
+
+
+@app.get(
+    "/resources/stale",
+    response_model=StaleList,
+    responses=ERRORS,
+    summary="Entries not verified for more than 365 days (org admins)",
+)
+def stale_resources(
+    identity: Caller, resources: Directory, now: Now, lang: LangParam = None
+) -> StaleList:
+    require_org_admin(identity)
+    at = now()
+    old = stale(resources.resources(visible_scopes(identity)), at.date(), STALE_AFTER_DAYS)
+    chosen = pick_lang(lang, identity.locale)
+    return StaleList(items=[view(r, chosen, at) for r in old], max_age_days=STALE_AFTER_DAYS)
+
+
+@app.get(
+    "/resources/{id}",
+    response_model=ResourceView,
+    responses={304: {"description": "Not modified"}, **ERRORS},
+    summary="One entry",
+)
+def get_resource(
+    response: Response,
+    identity: Caller,
+    resources: Directory,
+    now: Now,
+    resource_id: Annotated[str, Path(alias="id", max_length=64)],
+    lang: LangParam = None,
+    accept_language: AcceptLanguage = None,
+    if_none_match: IfNoneMatch = None,
+) -> BaseModel | Response:
+    for resource in resources.resources(visible_scopes(identity)):
+        if resource.id == resource_id:
+            at = now()
+            body = view(resource, pick_lang(lang, accept_language or identity.locale), at)
+            return cached_json(body, response, if_none_match)
+    raise NotFound("No such resource.")
+
+
+def _stamped(resource: Resource, org_id: str, now: Clock) -> Resource:
+    # The organisation comes from the token and the time from the server, never the body.
+    return resource.model_copy(update={"org_id": org_id, "updated_at": utc_iso(now())})
+
+
+@app.post(
+    "/resources",
+    status_code=201,
+    response_model=Resource,
+    responses=ERRORS,
+    summary="Add an entry of the admin's organisation",
+)
+def create_resource(
+    resource: Resource, identity: Caller, repo: Repo, resources: Directory, now: Now
+) -> Resource:
+    org_id = require_org_admin(identity)
+    if any(r.id == resource.id for r in resources.resources([PUBLIC])):
+        raise Conflict("A public entry already has this id; choose another.")
+    stored = _stamped(resource, org_id, now)
+    if not repo.put(org_scope(org_id), stored, exists=False):
+        raise Conflict("Your organisation already has an entry with this id.")
+    resources.invalidate(org_scope(org_id))
+    return stored
+
+
+@app.put(
+    "/resources/{id}",
+    response_model=Resource,
+    responses=ERRORS,
+    summary="Replace an entry of the admin's organisation",
+)
+def replace_resource(
+    resource: Resource,
+    identity: Caller,
+    repo: Repo,
+    resources: Directory,
+    now: Now,
+    resource_id: Annotated[str, Path(alias="id", max_length=64)],
+) -> Resource:
+    org_id = require_org_admin(identity)
+    if resource.id != resource_id:
+        raise InvalidInput("The id in the body must match the id in the path.")
+    stored = _stamped(resource, org_id, now)
+    if not repo.put(org_scope(org_id), stored, exists=True):
+        raise NotFound("Your organisation has no entry with this id.")
+    resources.invalidate(org_scope(org_id))
+    return stored
+
+
+@app.delete(
+    "/resources/{id}",
+    status_code=204,
+    responses=ERRORS,
+    summary="Remove an entry of the admin's organisation",
+)
+def delete_resource(
+    identity: Caller,
+    repo: Repo,
+    resources: Directory,
+    resource_id: Annotated[str, Path(alias="id", max_length=64)],
+) -> Response:
+    org_id = require_org_admin(identity)
+    if not repo.delete(org_scope(org_id), resource_id):
+        raise NotFound("Your organisation has no entry with this id.")
+    resources.invalidate(org_scope(org_id))
+    return Response(status_code=204)

@@ -1,0 +1,6 @@
+"""The resource directory: verified, localised hotlines and services.
+
+Pure code, no AWS and no network: the models (`model`), opening hours (`hours`),
+region fallback, language choice, search and ranking (`directory`), the safe-messaging
+crisis block (`safety`) and the bundled data in `data/resources/` (`loader`).
+"""

@@ -1,0 +1,71 @@
+"""Safe messaging for crisis responses (docs/MISSION.md: every crisis response carries
+hotlines; no method details).
+
+The message is short and warm, tells the person they are not alone, and points to the
+lines listed with it and to emergency care. It never describes how anyone could harm
+themselves. Emergency numbers (120 ambulance, 110 police in mainland China) are part of
+the message, not directory entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.resources.directory import ResourceView, crisis_short_list, view
+from shared.resources.model import Lang, Resource
+
+CRISIS_MESSAGES: dict[Lang, str] = {
+    "zh-CN": (
+        # Chinese text uses full-width punctuation on purpose.
+        "你不必一个人扛着这些。如果你担心自己可能会伤害自己，请现在就拨打下面任意一条热线，"  # noqa: RUF001
+        "或尽快去最近的医院急诊科。情况紧急时，请拨打 120 急救电话或 110 报警电话。"  # noqa: RUF001
+    ),
+    "en": (
+        "You don't have to go through this alone. If you might act on thoughts of harming "
+        "yourself, call one of these lines now or go to the nearest emergency department. "
+        "In immediate danger, call your local emergency number (120 or 110 in mainland China)."
+    ),
+}
+
+# When no crisis line covers the member's region (unknown or not yet in the directory),
+# the response still carries lines: those of the region the app mostly serves.
+FALLBACK_REGION = "CN"
+
+
+def crisis_message(lang: Lang) -> str:
+    return CRISIS_MESSAGES[lang]
+
+
+class CrisisResources(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    lang: Lang
+    resources: list[ResourceView]
+
+
+def crisis_resources(
+    resources: Iterable[Resource],
+    region: str | None,
+    lang: Lang,
+    at: datetime,
+    *,
+    fallback_region: str | None = FALLBACK_REGION,
+) -> CrisisResources:
+    """The crisis message in `lang` with the short list of crisis lines for `region`.
+
+    If no crisis line covers `region`, the lines of `fallback_region` are listed instead,
+    so a crisis response is never without a number to call.
+    """
+    pool = list(resources)
+    chosen = crisis_short_list(pool, region, at)
+    if not chosen and fallback_region is not None:
+        chosen = crisis_short_list(pool, fallback_region, at)
+    return CrisisResources(
+        message=crisis_message(lang),
+        lang=lang,
+        resources=[view(resource, lang, at) for resource in chosen],
+    )

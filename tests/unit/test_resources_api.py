@@ -1,0 +1,244 @@
+"""The resources app in-process: scoping, roles, caching headers, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from functions.resources.cache import DirectoryCache
+from functions.resources.repository import PUBLIC
+from functions.resources.routes import app, clock, current_identity, directory, repository
+from shared.identity import Identity
+from shared.resources.model import Resource
+
+NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
+
+
+def entry(
+    resource_id: str, *, crisis: bool = False, regions: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": resource_id,
+        "name": {"zh-CN": f"{resource_id} 中文", "en": f"{resource_id} English"},
+        "kind": "hotline",
+        "contact": {"phone": "12356"},
+        "regions": regions or ["CN"],
+        "languages": ["zh"],
+        "audiences": ["everyone"],
+        "hours": {"mode": "always"},
+        "cost": "free",
+        "crisis": crisis,
+        "source": "https://example.org/source",
+        "last_verified": "2026-11-01",
+    }
+
+
+class FakeResourcesRepository:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], Resource] = {}
+        self.reads = 0
+
+    def scope(self, scope: str) -> list[Resource]:
+        self.reads += 1
+        return [r for (s, _), r in self.items.items() if s == scope]
+
+    def put(self, scope: str, resource: Resource, *, exists: bool | None = None) -> bool:
+        present = (scope, resource.id) in self.items
+        if exists is not None and present != exists:
+            return False
+        self.items[(scope, resource.id)] = resource
+        return True
+
+    def delete(self, scope: str, resource_id: str) -> bool:
+        return self.items.pop((scope, resource_id), None) is not None
+
+
+def person(org: str = "school-a", role: str = "member") -> Identity:
+    return Identity(
+        user_id=f"{role}-{org}", username=role, roles=frozenset({role}), org_id=org, locale="zh-CN"
+    )
+
+
+class Caller:
+    identity = person()
+
+
+@pytest.fixture
+def repo() -> FakeResourcesRepository:
+    fake = FakeResourcesRepository()
+    fake.put(PUBLIC, Resource.model_validate(entry("national-line", crisis=True)))
+    fake.put(PUBLIC, Resource.model_validate(entry("info-line")))
+    return fake
+
+
+@pytest.fixture
+def caller() -> Caller:
+    return Caller()
+
+
+@pytest.fixture
+def api(repo: FakeResourcesRepository, caller: Caller) -> Iterator[TestClient]:
+    cache = DirectoryCache(repo, ttl=60)
+    app.dependency_overrides[current_identity] = lambda: caller.identity
+    app.dependency_overrides[repository] = lambda: repo
+    app.dependency_overrides[directory] = lambda: cache
+    app.dependency_overrides[clock] = lambda: lambda: NOW
+    try:
+        yield TestClient(app)
+    finally:
+        app.dependency_overrides.clear()
+
+
+def test_list_ranks_crisis_lines_first(api: TestClient) -> None:
+    # Given a crisis line and an information line for China
+    # When a member lists China's resources
+    items = api.get("/resources", params={"region": "CN"}).json()["items"]
+
+    # Then the crisis line leads
+    assert [i["id"] for i in items] == ["national-line", "info-line"]
+
+
+def test_names_follow_the_language_asked(api: TestClient) -> None:
+    # Given Accept-Language English
+    # When the list is read
+    body = api.get("/resources", params={"region": "CN"}, headers={"Accept-Language": "en"}).json()
+
+    # Then the names are English
+    assert body["lang"] == "en"
+    assert body["items"][0]["name"] == "national-line English"
+
+
+def test_warm_lookups_read_the_table_once(api: TestClient, repo: FakeResourcesRepository) -> None:
+    # Given a member in an organisation
+    # When they look up three times
+    for _ in range(3):
+        api.get("/resources", params={"region": "CN"})
+
+    # Then the public and organisation partitions were read once each
+    assert repo.reads == 2
+
+
+def test_same_list_answers_304_to_its_etag(api: TestClient) -> None:
+    # Given a list and its ETag
+    first = api.get("/resources", params={"region": "CN"})
+
+    # When the app asks again with If-None-Match
+    again = api.get(
+        "/resources", params={"region": "CN"}, headers={"If-None-Match": first.headers["etag"]}
+    )
+
+    # Then it gets 304 and no body
+    assert (first.status_code, again.status_code) == (200, 304)
+    assert again.content == b""
+
+
+def test_admin_entry_is_visible_to_own_organisation_only(api: TestClient, caller: Caller) -> None:
+    # Given an admin of school-a adds an entry
+    caller.identity = person("school-a", "org_admin")
+    created = api.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
+
+    # When members of school-a and school-b look it up
+    caller.identity = person("school-a")
+    own = api.get("/resources/campus-centre")
+    caller.identity = person("school-b")
+    other = api.get("/resources/campus-centre")
+
+    # Then only school-a sees it, stamped with the organisation from the token
+    assert created.status_code == 201
+    assert created.json()["org_id"] == "school-a"
+    assert (own.status_code, other.status_code) == (200, 404)
+
+
+def test_org_id_in_the_body_is_ignored(api: TestClient, caller: Caller) -> None:
+    # Given an admin of school-a who claims another organisation in the body
+    caller.identity = person("school-a", "org_admin")
+
+    # When they create an entry
+    created = api.post("/resources", json=entry("sneaky") | {"org_id": "school-b"})
+
+    # Then the entry belongs to their own organisation
+    assert created.json()["org_id"] == "school-a"
+
+
+def test_members_cannot_write(api: TestClient) -> None:
+    # Given a member
+    # When they try to add an entry
+    response = api.post("/resources", json=entry("mine"))
+
+    # Then it is forbidden
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_public_id_cannot_be_shadowed(api: TestClient, caller: Caller) -> None:
+    # Given an admin
+    caller.identity = person("school-a", "org_admin")
+
+    # When they reuse a public entry's id
+    response = api.post("/resources", json=entry("national-line"))
+
+    # Then it is a conflict
+    assert response.status_code == 409
+
+
+def test_path_and_body_ids_must_match(api: TestClient, caller: Caller) -> None:
+    # Given an admin with an entry
+    caller.identity = person("school-a", "org_admin")
+    api.post("/resources", json=entry("campus-centre"))
+
+    # When they PUT a body with another id
+    response = api.put("/resources/campus-centre", json=entry("other-id"))
+
+    # Then it is refused
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"region": "China!"},
+        {"kind": "oracle"},
+        {"open_now": "perhaps"},
+        {"q": "x" * 65},
+        {"updated_since": "yesterday"},
+        {"updated_since": "2026-11-01T00:00:00"},
+    ],
+)
+def test_bad_query_is_a_problem(api: TestClient, params: dict[str, str]) -> None:
+    # Given a malformed query
+    # When the list is asked for
+    response = api.get("/resources", params=params)
+
+    # Then it is a 422 problem
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_updated_since_keeps_newer_entries_only(
+    api: TestClient, repo: FakeResourcesRepository
+) -> None:
+    # Given one entry updated after the app's last sync
+    newer = Resource.model_validate(entry("fresh") | {"updated_at": "2026-11-20T00:00:00.000Z"})
+    repo.put(PUBLIC, newer)
+
+    # When the app asks for what changed since 2026-11-10
+    items = api.get(
+        "/resources", params={"region": "CN", "updated_since": "2026-11-10T00:00:00Z"}
+    ).json()["items"]
+
+    # Then only that entry comes back
+    assert [i["id"] for i in items] == ["fresh"]
+
+
+def test_stale_is_for_org_admins(api: TestClient, caller: Caller) -> None:
+    # Given a member and then an admin
+    as_member = api.get("/resources/stale")
+    caller.identity = person("school-a", "org_admin")
+    as_admin = api.get("/resources/stale")
+
+    # Then only the admin gets the list
+    assert (as_member.status_code, as_admin.status_code) == (403, 200)
