@@ -38,9 +38,14 @@ def login(local_cloud: dict[str, Any]) -> Callable[..., dict[str, str]]:
 def new_member(
     local_cloud: dict[str, Any], cognito: Any, login: Callable[..., dict[str, str]]
 ) -> Callable[..., dict[str, str]]:
-    """Enrol a fresh member (so each test owns its data) and sign them in."""
+    """Enrol a fresh user (a member unless `group` says otherwise) and sign them in.
 
-    def _enrol(zoneinfo: str = "Asia/Shanghai", org_id: str = "demo-school") -> dict[str, str]:
+    Each test gets users of its own, so it owns its data.
+    """
+
+    def _enrol(
+        zoneinfo: str = "Asia/Shanghai", org_id: str = "demo-school", group: str = "member"
+    ) -> dict[str, str]:
         username = f"st-{uuid.uuid4().hex[:12]}"
         password = "Stack-Test-" + uuid.uuid4().hex[:8]
         pool = local_cloud["user_pool_id"]
@@ -56,7 +61,7 @@ def new_member(
         cognito.admin_set_user_password(
             UserPoolId=pool, Username=username, Password=password, Permanent=True
         )
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName="member")
+        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
         return login(username, password)
 
     return _enrol

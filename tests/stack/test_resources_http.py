@@ -35,24 +35,12 @@ def org_entry(resource_id: str, name: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def enrol(local_cloud: dict[str, Any], cognito: Any, login: Login) -> Callable[..., dict[str, str]]:
-    """A fresh user of `org` in `group`, signed in."""
+@pytest.fixture
+def enrol(new_member: Callable[..., dict[str, str]]) -> Callable[..., dict[str, str]]:
+    """A fresh user of organisation `org` in `group`, signed in."""
 
     def _enrol(org: str, group: str = "member") -> dict[str, str]:
-        username, password = f"st-{uuid.uuid4().hex[:10]}", "Res-Test-" + uuid.uuid4().hex[:8]
-        pool = local_cloud["user_pool_id"]
-        cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=username,
-            MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "custom:org_id", "Value": org}],
-        )
-        cognito.admin_set_user_password(
-            UserPoolId=pool, Username=username, Password=password, Permanent=True
-        )
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
-        return login(username, password)
+        return new_member(org_id=org, group=group)
 
     return _enrol
 

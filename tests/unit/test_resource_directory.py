@@ -18,6 +18,7 @@ from shared.resources.directory import (
 )
 from shared.resources.model import Resource
 from shared.resources.safety import crisis_message, crisis_resources
+from tests.support.resources import raw_entry
 
 # Monday 4 May 2026, 02:00 UTC = 10:00 in Shanghai, 03:00 in London.
 AT = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
@@ -35,21 +36,11 @@ NIGHTS_SHANGHAI = {
 
 def line(rid: str, **overrides: Any) -> Resource:
     """A public crisis hotline for the whole of China, answered around the clock."""
-    raw: dict[str, Any] = {
-        "id": rid,
+    defaults: dict[str, Any] = {
         "name": {"zh-CN": f"热线 {rid}", "en": f"Line {rid}"},
-        "kind": "hotline",
-        "contact": {"phone": "12356"},
-        "regions": ["CN"],
-        "languages": ["zh"],
-        "audiences": ["everyone"],
-        "hours": {"mode": "always"},
-        "cost": "free",
-        "crisis": True,
-        "source": "https://example.org/",
         "last_verified": "2026-05-01",
     }
-    raw.update(overrides)
+    raw = raw_entry(rid, **(defaults | overrides))
     return Resource.model_validate(raw, context={"today": date(2026, 5, 4)})
 
 

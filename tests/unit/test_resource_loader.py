@@ -9,27 +9,9 @@ from typing import Any
 
 from shared.resources.loader import load_directory, write_schema
 from shared.resources.model import Resource
+from tests.support.resources import raw_entry
 
 TODAY = date(2026, 11, 23)
-
-
-def entry(rid: str, **overrides: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = {
-        "id": rid,
-        "name": {"zh-CN": "测试热线", "en": "Test line"},
-        "kind": "hotline",
-        "contact": {"phone": "12356"},
-        "regions": ["CN"],
-        "languages": ["zh"],
-        "audiences": ["everyone"],
-        "hours": {"mode": "always"},
-        "cost": "free",
-        "crisis": True,
-        "source": "https://example.org/",
-        "last_verified": "2026-11-01",
-    }
-    raw.update(overrides)
-    return raw
 
 
 def write(folder: Path, name: str, *entries: dict[str, Any]) -> None:
@@ -43,8 +25,8 @@ def load(folder: Path) -> tuple[list[str], list[str]]:
 
 def test_valid_files_load_every_entry_in_file_name_order(tmp_path: Path) -> None:
     # Given two valid files
-    write(tmp_path, "b.json", entry("b-line"))
-    write(tmp_path, "a.json", entry("a-line"), entry("a-other"))
+    write(tmp_path, "b.json", raw_entry("b-line"))
+    write(tmp_path, "a.json", raw_entry("a-line"), raw_entry("a-other"))
     # When the folder is loaded
     # Then every entry is returned, files in name order, with no errors
     assert load(tmp_path) == (["a-line", "a-other", "b-line"], [])
@@ -52,7 +34,12 @@ def test_valid_files_load_every_entry_in_file_name_order(tmp_path: Path) -> None
 
 def test_bad_phone_is_reported_with_file_index_id_and_field(tmp_path: Path) -> None:
     # Given an entry whose phone is not a valid number, after a good one
-    write(tmp_path, "cn.json", entry("good-line"), entry("bad-line", contact={"phone": "12-34"}))
+    write(
+        tmp_path,
+        "cn.json",
+        raw_entry("good-line"),
+        raw_entry("bad-line", contact={"phone": "12-34"}),
+    )
     # When loaded
     loaded, errors = load(tmp_path)
     # Then the good entry loads and the bad one is reported at contact.phone
@@ -63,7 +50,7 @@ def test_bad_phone_is_reported_with_file_index_id_and_field(tmp_path: Path) -> N
 
 def test_bad_hours_are_reported_on_the_hours_field(tmp_path: Path) -> None:
     # Given weekly hours without any span
-    write(tmp_path, "cn.json", entry("x-line", hours={"mode": "weekly", "time_zone": "UTC"}))
+    write(tmp_path, "cn.json", raw_entry("x-line", hours={"mode": "weekly", "time_zone": "UTC"}))
     # When loaded / Then the error names hours and the problem
     assert load(tmp_path) == (
         [],
@@ -75,7 +62,7 @@ def test_bad_span_time_is_reported_with_its_position(tmp_path: Path) -> None:
     # Given a weekly span whose close time is 25:00
     span = {"days": ["mon"], "open": "09:00", "close": "25:00"}
     hours = {"mode": "weekly", "time_zone": "UTC", "weekly": [span]}
-    write(tmp_path, "cn.json", entry("x-line", hours=hours))
+    write(tmp_path, "cn.json", raw_entry("x-line", hours=hours))
     # When loaded / Then the error points at hours.weekly[0].close
     _, errors = load(tmp_path)
     assert [e.split(": ")[1] for e in errors] == ["resources[0] (x-line).hours.weekly[0].close"]
@@ -84,7 +71,9 @@ def test_bad_span_time_is_reported_with_its_position(tmp_path: Path) -> None:
 def test_unknown_time_zone_is_reported_on_time_zone(tmp_path: Path) -> None:
     # Given hours in a zone that does not exist
     write(
-        tmp_path, "cn.json", entry("x-line", hours={"mode": "varies", "time_zone": "Mars/Olympus"})
+        tmp_path,
+        "cn.json",
+        raw_entry("x-line", hours={"mode": "varies", "time_zone": "Mars/Olympus"}),
     )
     # When loaded / Then the error names hours.time_zone and the zone
     assert load(tmp_path) == (
@@ -95,7 +84,7 @@ def test_unknown_time_zone_is_reported_on_time_zone(tmp_path: Path) -> None:
 
 def test_every_problem_of_an_entry_is_reported(tmp_path: Path) -> None:
     # Given an entry with a bad region and a bad source
-    write(tmp_path, "cn.json", entry("x-line", regions=["China"], source="http://example.org"))
+    write(tmp_path, "cn.json", raw_entry("x-line", regions=["China"], source="http://example.org"))
     # When loaded / Then both fields are reported
     _, errors = load(tmp_path)
     assert [e.split(": ")[1] for e in errors] == [
@@ -106,7 +95,7 @@ def test_every_problem_of_an_entry_is_reported(tmp_path: Path) -> None:
 
 def test_entry_without_a_readable_id_is_labelled_with_a_question_mark(tmp_path: Path) -> None:
     # Given an entry with no id
-    raw = entry("x-line")
+    raw = raw_entry("x-line")
     del raw["id"]
     write(tmp_path, "cn.json", raw)
     # When loaded / Then it is labelled "?" and the missing id is reported
@@ -124,8 +113,8 @@ def test_entry_that_is_not_an_object_is_reported(tmp_path: Path) -> None:
 
 def test_duplicate_id_across_files_is_reported_and_the_first_kept(tmp_path: Path) -> None:
     # Given the same id in two files
-    write(tmp_path, "a.json", entry("same-line", name={"zh-CN": "甲", "en": "First"}))
-    write(tmp_path, "b.json", entry("other-line"), entry("same-line"))
+    write(tmp_path, "a.json", raw_entry("same-line", name={"zh-CN": "甲", "en": "First"}))
+    write(tmp_path, "b.json", raw_entry("other-line"), raw_entry("same-line"))
     # When loaded
     resources, errors = load_directory(tmp_path, today=TODAY)
     # Then the first definition is kept and the second reported with where the first is
@@ -140,7 +129,7 @@ def test_duplicate_id_across_files_is_reported_and_the_first_kept(tmp_path: Path
 
 def test_duplicate_id_in_one_file_is_reported(tmp_path: Path) -> None:
     # Given the same id twice in one file
-    write(tmp_path, "cn.json", entry("same-line"), entry("same-line"))
+    write(tmp_path, "cn.json", raw_entry("same-line"), raw_entry("same-line"))
     # When loaded / Then the second is reported
     assert load(tmp_path) == (
         ["same-line"],
@@ -154,7 +143,7 @@ def test_duplicate_id_in_one_file_is_reported(tmp_path: Path) -> None:
 def test_unreadable_json_is_reported_and_other_files_still_load(tmp_path: Path) -> None:
     # Given a file with a syntax error next to a valid file
     (tmp_path / "broken.json").write_text('{"resources": [', encoding="utf-8")
-    write(tmp_path, "cn.json", entry("good-line"))
+    write(tmp_path, "cn.json", raw_entry("good-line"))
     # When loaded
     loaded, errors = load(tmp_path)
     # Then the valid file loads and the broken one is reported by name
@@ -174,14 +163,14 @@ def test_file_that_is_not_utf8_is_reported_as_unreadable(tmp_path: Path) -> None
 
 def test_file_without_a_resources_list_is_reported(tmp_path: Path) -> None:
     # Given a file that holds a bare list
-    (tmp_path / "cn.json").write_text(json.dumps([entry("x-line")]), encoding="utf-8")
+    (tmp_path / "cn.json").write_text(json.dumps([raw_entry("x-line")]), encoding="utf-8")
     # When loaded / Then the expected shape is named
     assert load(tmp_path) == ([], ['cn.json: the file must be an object with a "resources" list'])
 
 
 def test_unexpected_top_level_keys_are_reported(tmp_path: Path) -> None:
     # Given a file with a misspelt second key
-    document = {"resources": [entry("x-line")], "resource": []}
+    document = {"resources": [raw_entry("x-line")], "resource": []}
     (tmp_path / "cn.json").write_text(json.dumps(document), encoding="utf-8")
     # When loaded / Then it is reported rather than silently ignored
     assert load(tmp_path) == ([], ["cn.json: unexpected top-level keys resource"])
@@ -191,14 +180,14 @@ def test_schema_file_and_other_extensions_are_not_read_as_data(tmp_path: Path) -
     # Given schema.json, a README and one data file
     write_schema(tmp_path / "schema.json")
     (tmp_path / "README.md").write_text("notes", encoding="utf-8")
-    write(tmp_path, "cn.json", entry("good-line"))
+    write(tmp_path, "cn.json", raw_entry("good-line"))
     # When loaded / Then only the data file is read
     assert load(tmp_path) == (["good-line"], [])
 
 
 def test_last_verified_after_the_given_day_is_reported(tmp_path: Path) -> None:
     # Given an entry verified the day after "today"
-    write(tmp_path, "cn.json", entry("x-line", last_verified="2026-11-24"))
+    write(tmp_path, "cn.json", raw_entry("x-line", last_verified="2026-11-24"))
     # When loaded / Then last_verified is reported as in the future
     assert load(tmp_path) == (
         [],

@@ -14,6 +14,7 @@ from functions.resources.repository import PUBLIC
 from functions.resources.routes import app, clock, current_identity, directory, repository
 from shared.identity import Identity
 from shared.resources.model import Resource
+from tests.support.resources import raw_entry
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
 
@@ -21,20 +22,12 @@ NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
 def entry(
     resource_id: str, *, crisis: bool = False, regions: list[str] | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": resource_id,
-        "name": {"zh-CN": f"{resource_id} 中文", "en": f"{resource_id} English"},
-        "kind": "hotline",
-        "contact": {"phone": "12356"},
-        "regions": regions or ["CN"],
-        "languages": ["zh"],
-        "audiences": ["everyone"],
-        "hours": {"mode": "always"},
-        "cost": "free",
-        "crisis": crisis,
-        "source": "https://example.org/source",
-        "last_verified": "2026-11-01",
-    }
+    return raw_entry(
+        resource_id,
+        name={"zh-CN": f"{resource_id} 中文", "en": f"{resource_id} English"},
+        regions=regions or ["CN"],
+        crisis=crisis,
+    )
 
 
 class FakeResourcesRepository:
