@@ -115,6 +115,7 @@ def list_resources(
         open_now=open_now,
         q=q,
         at=at,
+        own_org=identity.org_id,
     )
     if updated_since is not None:
         if updated_since.tzinfo is None:

@@ -155,8 +155,12 @@ def search(
     open_now: bool | None = None,
     q: str | None = None,
     at: datetime,
+    own_org: str | None = None,
 ) -> list[Resource]:
     """The resources for `region` that pass every filter given, ranked.
+
+    Entries of `own_org` (the caller's organisation) are kept whatever their region:
+    a member's own campus centre must show even if their region is set more broadly.
 
     `audience` matches entries for that audience and entries for "everyone". `open_now=True`
     keeps only entries known to be open at `at` (False or None: no filter). `q` is a
@@ -166,7 +170,7 @@ def search(
     found = [
         resource
         for resource in resources
-        if matches_region(resource, region)
+        if (matches_region(resource, region) or (own_org and resource.org_id == own_org))
         and (kind is None or resource.kind == kind)
         and (audience is None or audience in resource.audiences or "everyone" in resource.audiences)
         and (open_now is not True or is_open(resource.hours, at) is True)

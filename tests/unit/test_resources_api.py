@@ -235,3 +235,21 @@ def test_stale_is_for_org_admins(api: TestClient, caller: Caller) -> None:
 
     # Then only the admin gets the list
     assert (as_member.status_code, as_admin.status_code) == (403, 200)
+
+
+def test_own_organisation_entry_shows_outside_the_requested_region(
+    api: TestClient, caller: Caller
+) -> None:
+    # Given school-a's centre registered for Sichuan only
+    caller.identity = person("school-a", "org_admin")
+    api.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
+
+    # When a member of school-a (and one of school-b) lists resources for the whole country
+    caller.identity = person("school-a")
+    own = api.get("/resources", params={"region": "CN"}).json()["items"]
+    caller.identity = person("school-b")
+    other = api.get("/resources", params={"region": "CN"}).json()["items"]
+
+    # Then school-a's member sees the centre; school-b's member still does not
+    assert "campus-centre" in {i["id"] for i in own}
+    assert "campus-centre" not in {i["id"] for i in other}
