@@ -24,9 +24,6 @@ TEMPLATE = ROOT / "template.yaml"
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED_SUFFIXES = ("FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
 
-# Short timeouts so the stack tier sees a crisis timeout in seconds, not minutes.
-TEST_PARAMETERS: dict[str, str] = {}
-
 
 def aws_client(service: str, endpoint: str, region: str) -> Any:
     return boto3.client(

@@ -42,11 +42,3 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _from_dynamo_number(_deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def key_to_plain(key: dict[str, Any] | None) -> dict[str, Any] | None:
-    return from_item(key) if key else None
-
-
-def key_from_plain(key: dict[str, Any] | None) -> dict[str, Any] | None:
-    return to_item(key) if key else None

@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.errors import (
     PROBLEM_TYPE_BASE,
     DomainError,
+    InvalidInput,
+    MalformedRequest,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
@@ -48,9 +50,13 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
+def _as_problem(error: DomainError) -> JSONResponse:
+    return problem(error.status, error.type_slug, error.title, error.detail, error.errors)
+
+
 def _domain_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
-    return problem(error.status, error.type_slug, error.title, error.detail, error.errors)
+    return _as_problem(error)
 
 
 def _validation_error(_: Request, error: Exception) -> JSONResponse:
@@ -64,20 +70,8 @@ def _validation_error(_: Request, error: Exception) -> JSONResponse:
         for e in error.errors()
     ]
     if any(i["code"] == "json_invalid" for i in issues):
-        return problem(
-            400,
-            "malformed-request",
-            "The request could not be read",
-            "The body is not valid JSON.",
-            issues,
-        )
-    return problem(
-        422,
-        "invalid-input",
-        "The request is not valid",
-        "One or more fields are not valid.",
-        issues,
-    )
+        return _as_problem(MalformedRequest("The body is not valid JSON.", errors=issues))
+    return _as_problem(InvalidInput("One or more fields are not valid.", errors=issues))
 
 
 def _http_error(_: Request, error: Exception) -> JSONResponse:
@@ -147,8 +141,7 @@ class RequestGuard:
         return f"The body must be at most {self.limit} bytes."
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
-        response = problem(error.status, error.type_slug, error.title, error.detail)
-        await response(scope, receive, send)
+        await _as_problem(error)(scope, receive, send)
 
 
 def create_app(title: str, version: str = "1.0.0", max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
