@@ -35,14 +35,18 @@ def tracer() -> Any | None:
 def instrument(handler: Handler) -> Handler:
     """Logger context (correlation id from API Gateway) -> metrics -> tracer -> the call."""
 
+    @functools.cache
+    def traced() -> Handler:
+        # Built on the first call, once: the Tracer (if enabled) wraps the handler a single time.
+        active = tracer()
+        return active.capture_lambda_handler(handler) if active else handler
+
     @functools.wraps(handler)
     def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # Powertools reads the namespace when Metrics() is built; a module imported
         # before the environment was set (tests, tools) picks it up here instead.
         metrics.namespace = metrics.namespace or os.environ.get(METRICS_NAMESPACE_ENV)
-        active = tracer()
-        inner = active.capture_lambda_handler(handler) if active else handler
-        return inner(event, context)
+        return traced()(event, context)
 
     with_metrics = metrics.log_metrics(call)
     return logger.inject_lambda_context(

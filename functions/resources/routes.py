@@ -19,7 +19,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.resources.directory import ResourceView, pick_lang, search, stale, view
-from shared.resources.model import Audience, Kind, Resource
+from shared.resources.model import Audience, Kind, Lang, Resource
 from shared.resources.safety import CrisisResources, crisis_resources
 from shared.settings import BaseSettings, ResourcesSettings, settings
 
@@ -52,6 +52,16 @@ Repo = Annotated[ResourcesRepository, Depends(repository)]
 Now = Annotated[Clock, Depends(clock)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", max_length=256)]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=256)]
+
+
+def chosen_lang(
+    identity: Caller, lang: LangParam = None, accept_language: AcceptLanguage = None
+) -> Lang:
+    """`lang` if given, else the phone's Accept-Language, else the member's locale."""
+    return pick_lang(lang, accept_language or identity.locale)
+
+
+ChosenLang = Annotated[Lang, Depends(chosen_lang)]
 
 
 def visible_scopes(identity: Identity) -> list[str]:
@@ -94,18 +104,16 @@ def list_resources(
     identity: Caller,
     resources: Directory,
     now: Now,
+    chosen: ChosenLang,
     region: RegionParam = None,
-    lang: LangParam = None,
     kind: Kind | None = None,
     audience: Audience | None = None,
     open_now: bool | None = None,
     q: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     updated_since: dt.datetime | None = None,
-    accept_language: AcceptLanguage = None,
     if_none_match: IfNoneMatch = None,
 ) -> BaseModel | Response:
     at = now()
-    chosen = pick_lang(lang, accept_language or identity.locale)
     where = member_region(identity, region)
     found = search(
         resources.resources(visible_scopes(identity)),
@@ -136,11 +144,9 @@ def crisis_list(
     identity: Caller,
     resources: Directory,
     now: Now,
+    chosen: ChosenLang,
     region: RegionParam = None,
-    lang: LangParam = None,
-    accept_language: AcceptLanguage = None,
 ) -> CrisisResources:
-    chosen = pick_lang(lang, accept_language or identity.locale)
     return crisis_resources(
         resources.resources(visible_scopes(identity)),
         member_region(identity, region),
@@ -156,12 +162,11 @@ def crisis_list(
     summary="Entries not verified for more than 365 days (org admins)",
 )
 def stale_resources(
-    identity: Caller, resources: Directory, now: Now, lang: LangParam = None
+    identity: Caller, resources: Directory, now: Now, chosen: ChosenLang
 ) -> StaleList:
     require_org_admin(identity)
     at = now()
     old = stale(resources.resources(visible_scopes(identity)), at.date(), STALE_AFTER_DAYS)
-    chosen = pick_lang(lang, identity.locale)
     return StaleList(items=[view(r, chosen, at) for r in old], max_age_days=STALE_AFTER_DAYS)
 
 
@@ -177,14 +182,12 @@ def get_resource(
     resources: Directory,
     now: Now,
     resource_id: Annotated[str, Path(alias="id", max_length=64)],
-    lang: LangParam = None,
-    accept_language: AcceptLanguage = None,
+    chosen: ChosenLang,
     if_none_match: IfNoneMatch = None,
 ) -> BaseModel | Response:
     for resource in resources.resources(visible_scopes(identity)):
         if resource.id == resource_id:
-            at = now()
-            body = view(resource, pick_lang(lang, accept_language or identity.locale), at)
+            body = view(resource, chosen, now())
             return cached_json(body, response, if_none_match)
     raise NotFound("No such resource.")
 

@@ -9,6 +9,26 @@ from functions.checkins.models import Checkin
 from shared.identity import Identity, Role
 
 
+class Caller:
+    """The identity the next request is made as; tests change it between requests."""
+
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+
+    def __call__(self) -> Identity:
+        return self.identity
+
+
+class MovableClock:
+    """A clock the test sets by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
 def member(
     user_id: str = "user-a",
     zoneinfo: str | None = "Asia/Shanghai",

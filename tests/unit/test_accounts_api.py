@@ -13,30 +13,12 @@ from fastapi.testclient import TestClient
 from functions.accounts import routes
 from functions.accounts.routes import app, clock, repository
 from shared.errors import PROBLEM_TYPE_BASE
-from shared.identity import Identity, current_identity
+from shared.identity import current_identity
 from shared.settings import AccountsSettings
-from tests.support.fakes import FakeAccountsRepository, member
+from tests.support.fakes import Caller, FakeAccountsRepository, MovableClock, member
 
 FIRST_USE = dt.datetime(2026, 5, 1, 18, 0, tzinfo=dt.UTC)
 PROBLEM_JSON = "application/problem+json"
-
-
-class Caller:
-    """The identity the next request is made as; tests change it between requests."""
-
-    def __init__(self, identity: Identity) -> None:
-        self.identity = identity
-
-    def __call__(self) -> Identity:
-        return self.identity
-
-
-class MovableClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

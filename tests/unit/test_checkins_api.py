@@ -14,7 +14,7 @@ from functions.checkins import routes
 from functions.checkins.routes import app, clock, repository
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
-from tests.support.fakes import FakeCheckinsRepository, member
+from tests.support.fakes import FakeCheckinsRepository, MovableClock, member
 
 # 02:00 on 2 May in Shanghai, still 1 May in UTC.
 START = dt.datetime(2026, 5, 1, 18, 0, tzinfo=dt.UTC)
@@ -22,14 +22,6 @@ TODAY = dt.date(2026, 5, 2)
 PROBLEM_JSON = "application/problem+json"
 # A journal line that must never come back in an error response.
 NOTE = "I told nobody about the panic attack on the bus"
-
-
-class MovableClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture

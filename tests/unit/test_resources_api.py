@@ -14,6 +14,7 @@ from functions.resources.repository import PUBLIC
 from functions.resources.routes import app, clock, current_identity, directory, repository
 from shared.identity import Identity
 from shared.resources.model import Resource
+from tests.support.fakes import Caller
 from tests.support.resources import raw_entry
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
@@ -56,10 +57,6 @@ def person(org: str = "school-a", role: str = "member") -> Identity:
     )
 
 
-class Caller:
-    identity = person()
-
-
 @pytest.fixture
 def repo() -> FakeResourcesRepository:
     fake = FakeResourcesRepository()
@@ -70,13 +67,13 @@ def repo() -> FakeResourcesRepository:
 
 @pytest.fixture
 def caller() -> Caller:
-    return Caller()
+    return Caller(person())
 
 
 @pytest.fixture
 def api(repo: FakeResourcesRepository, caller: Caller) -> Iterator[TestClient]:
     cache = DirectoryCache(repo, ttl=60)
-    app.dependency_overrides[current_identity] = lambda: caller.identity
+    app.dependency_overrides[current_identity] = caller
     app.dependency_overrides[repository] = lambda: repo
     app.dependency_overrides[directory] = lambda: cache
     app.dependency_overrides[clock] = lambda: lambda: NOW
