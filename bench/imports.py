@@ -21,6 +21,7 @@ HANDLER_MODULES = (
     "functions.accounts.handler",
     "functions.checkins.handler",
     "functions.resources.handler",
+    "functions.journal.handler",
 )
 FLOOR = "boto3, fastapi, mangum, aws_lambda_powertools"
 TARGET_RATIO = 1.15
@@ -35,6 +36,9 @@ FUNCTION_ENV = (
     "DEFAULT_TIME_ZONE",
     "DEFAULT_REGION",
     "RESOURCES_TABLE",
+    "JOURNAL_TABLE",
+    "JOURNAL_KEY_ID",
+    "REVOKED_TABLE",
     "TRACE_AWS_CALLS",
 )
 _MARK = "BENCH_IMPORT_SECONDS="

@@ -15,6 +15,8 @@ TABLE_OUTPUTS = {
     "checkins": "CheckinsTableName",
     "idempotency": "IdempotencyTableName",
     "resources": "ResourcesTableName",
+    "journal": "JournalTableName",
+    "revoked": "RevokedTableName",
 }
 
 
@@ -33,8 +35,10 @@ def describe(
             "accounts": outputs["AccountsFunctionName"],
             "checkins": outputs["CheckinsFunctionName"],
             "resources": outputs["ResourcesFunctionName"],
+            "journal": outputs["JournalFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],
+        "journal_key_id": outputs["JournalKeyId"],
         "demo_users": demo_users,
         "outputs": outputs,
     }

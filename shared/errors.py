@@ -91,3 +91,21 @@ class UnsupportedMediaType(DomainError):
     status = 415
     type_slug = "unsupported-media-type"
     title = "The request body must be application/json"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    type_slug = "precondition-failed"
+    title = "The resource changed since you read it"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    type_slug = "precondition-required"
+    title = "Say which version you are changing"
+
+
+class Gone(DomainError):
+    status = 410
+    type_slug = "sync-expired"
+    title = "The sync token is too old"

@@ -15,6 +15,7 @@ from fastapi import Request
 from pydantic import BaseModel, ConfigDict
 
 from shared.errors import Forbidden, Unauthorized
+from shared.revocation import revocations
 
 Role = Literal["member", "peer_supporter", "counsellor", "org_admin"]
 # Highest privilege first: the primary role of a user in several groups.
@@ -79,7 +80,16 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
     )
 
 
-def current_identity(request: Request) -> Identity:
-    """FastAPI dependency: the verified caller of this request."""
+def verified_identity(request: Request) -> Identity:
+    """The caller from the verified claims, even if their account was erased since."""
     event = request.scope.get("aws.event") or {}
     return identity_from_claims(claims_from_event(event))
+
+
+def current_identity(request: Request) -> Identity:
+    """FastAPI dependency: the verified caller of this request, refused if erased."""
+    identity = verified_identity(request)
+    revoked = revocations()
+    if revoked is not None and revoked.is_revoked(identity.user_id):
+        raise Unauthorized("This account was erased; sign in again.")
+    return identity

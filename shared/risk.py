@@ -26,6 +26,8 @@ RiskLevel = Literal["none", "watch", "high", "imminent"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "watch", "high", "imminent")
 
 VERY_LOW_MOOD = 1
+# Risk levels whose response carries crisis lines at once, before any workflow step.
+CRISIS_LEVELS: tuple[RiskLevel, ...] = ("high", "imminent")
 
 
 def max_level(a: RiskLevel, b: RiskLevel) -> RiskLevel:

@@ -20,12 +20,25 @@ class BaseSettings(BaseModel):
 
     default_time_zone: str = "Asia/Shanghai"
     default_region: str = "CN"
+    # Erased accounts' subjects; unset only where no token is ever checked (unit tests).
+    revoked_table: str | None = None
+    revocation_cache_seconds: float = 30.0
     trace_aws_calls: bool = False
 
 
 class AccountsSettings(BaseSettings):
     accounts_table: str
     user_pool_id: str
+    # Data rights (export, erasure) reach every feature's table.
+    checkins_table: str = ""
+    journal_table: str = ""
+    journal_key_id: str = ""
+
+
+class JournalSettings(BaseSettings):
+    journal_table: str
+    journal_key_id: str
+    cursor_secret_arn: str
 
 
 class CheckinsSettings(BaseSettings):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 # BCP 47 tags as apps send them: zh-CN, zh-Hans-CN, en, en-GB.
@@ -27,6 +27,10 @@ class ProfileUpdate(BaseModel):
     )
     locale: Locale | None = None
     region_code: RegionCode | None = Field(default=None, description="ISO 3166 code, e.g. CN-SC")
+    journal_retention_days: Annotated[int, Strict(), Field(ge=1, le=3650)] | None = Field(
+        default=None,
+        description="Journal entries older than this are deleted; null keeps them (the default).",
+    )
 
 
 class Profile(BaseModel):
@@ -39,9 +43,20 @@ class Profile(BaseModel):
     time_zone: str
     locale: str
     region_code: str | None = None
+    journal_retention_days: int | None = None
     created_at: str
     updated_at: str
 
 
 class Health(BaseModel):
     status: str
+
+
+class Export(BaseModel):
+    """Everything the member owns, from every feature, readable without the app."""
+
+    format: str = "peer-support-export/1"
+    exported_at: str
+    profile: Profile
+    checkins: list[dict[str, Any]]
+    journal_entries: list[dict[str, Any]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -71,6 +72,14 @@ class AccountsRepository:
             ReturnValues="ALL_NEW",
         )
         return from_item(response["Attributes"])
+
+    def delete(self, user_id: str) -> None:
+        self._db.delete_item(TableName=self._table, Key=to_item({"user_id": user_id}))
+
+    def delete_user(self, username: str) -> None:
+        """Remove the Cognito user (and so their refresh tokens); already gone is fine."""
+        with contextlib.suppress(self._cognito.exceptions.UserNotFoundException):
+            self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)
 
     def mirror_to_token(self, username: str, attributes: dict[str, str]) -> None:
         """Copy zone and locale onto the Cognito user, so the next ID token carries them."""

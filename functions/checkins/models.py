@@ -3,53 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from shared.risk import Risk
 from shared.scoring import InstrumentName, InstrumentScore
-
-# The documented emotion vocabulary (docs/api/README.md); the app maps its
-# localised labels onto these codes.
-Emotion = Literal[
-    "happy",
-    "calm",
-    "grateful",
-    "hopeful",
-    "proud",
-    "excited",
-    "loved",
-    "relieved",
-    "tired",
-    "bored",
-    "confused",
-    "anxious",
-    "worried",
-    "stressed",
-    "sad",
-    "lonely",
-    "angry",
-    "frustrated",
-    "ashamed",
-    "guilty",
-    "numb",
-    "overwhelmed",
-    "scared",
-    "hopeless",
-]
-EMOTIONS: tuple[str, ...] = Emotion.__args__  # type: ignore[attr-defined]
+from shared.vocabulary import Emotions, Tags
 
 Scale = Annotated[int, Strict(), Field(ge=1, le=5)]
 ItemAnswer = Annotated[int, Strict(), Field(ge=0, le=3)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-MAX_TAGS = 10
 MAX_NOTE_CHARS = 1000
 MAX_DAYS_BACK = 366
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(values))
 
 
 class CheckinIn(BaseModel):
@@ -61,12 +26,8 @@ class CheckinIn(BaseModel):
     energy: Scale | None = None
     stress: Scale | None = None
     sleep_hours: Annotated[float, Strict(), Field(ge=0, le=24)] | None = None
-    emotions: Annotated[list[Emotion], AfterValidator(_unique)] = Field(
-        default_factory=list, max_length=12
-    )
-    tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(
-        default_factory=list, max_length=MAX_TAGS
-    )
+    emotions: Emotions = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
     note: Annotated[str, StringConstraints(max_length=MAX_NOTE_CHARS)] | None = None
     instruments: dict[InstrumentName, Annotated[list[ItemAnswer], Field(max_length=9)]] = Field(
         default_factory=dict,

@@ -19,6 +19,7 @@ from shared.errors import IdempotencyKeyReused, InvalidInput, NotFound, RequestI
 from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.observability import logger, metrics
+from shared.risk import CRISIS_LEVELS
 from shared.settings import BaseSettings, CheckinsSettings, settings
 
 app = create_app("Check-ins API")
@@ -26,7 +27,6 @@ app = create_app("Check-ins API")
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 EARLIEST = dt.date(2000, 1, 1)
-CRISIS_LEVELS = ("high", "imminent")
 
 
 @cache
@@ -152,24 +152,10 @@ def post_checkin(
     if stored.risk.level != "none":
         metrics.add_metric(name=f"CheckinRisk_{stored.risk.level}", unit="Count", value=1)
     if stored.risk.level in CRISIS_LEVELS:
+        from shared.resources.for_member import crisis_lines  # only a risky check-in pays
+
         stored.crisis_resources = crisis_lines(identity, now())
     return stored
-
-
-def crisis_lines(identity: Identity, at: dt.datetime) -> dict[str, Any]:
-    """Crisis lines for the member's region in their language, from the bundled directory.
-
-    Bundled with the code, not read from the resources table, so the lines reach a
-    member at risk even when another feature's table or function is unavailable.
-    Imported here, not at module top: only a risky check-in pays for the directory.
-    """
-    from shared.resources.directory import pick_lang
-    from shared.resources.loader import bundled_resources
-    from shared.resources.safety import crisis_resources
-
-    region = identity.region or settings(BaseSettings).default_region
-    lines = crisis_resources(bundled_resources(), region, pick_lang(None, identity.locale), at)
-    return lines.model_dump(mode="json")
 
 
 @app.get(

@@ -20,8 +20,8 @@ from shared.resources.model import Lang, Resource
 CRISIS_MESSAGES: dict[Lang, str] = {
     "zh-CN": (
         # Chinese text uses full-width punctuation on purpose.
-        "你不必一个人扛着这些。如果你担心自己可能会伤害自己，请现在就拨打下面任意一条热线，"  # noqa: RUF001
-        "或尽快去最近的医院急诊科。情况紧急时，请拨打 120 急救电话或 110 报警电话。"  # noqa: RUF001
+        "你不必一个人扛着这些。如果你担心自己可能会伤害自己，请现在就拨打下面任意一条热线，"
+        "或尽快去最近的医院急诊科。情况紧急时，请拨打 120 急救电话或 110 报警电话。"
     ),
     "en": (
         "You don't have to go through this alone. If you might act on thoughts of harming "

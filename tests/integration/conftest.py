@@ -18,6 +18,7 @@ import pytest
 from pytest_localstack.session import RunningSession
 
 from shared import aws
+from shared.revocation import revocations
 from shared.settings import settings
 
 
@@ -30,7 +31,8 @@ def aws_session(local_cloud: dict[str, Any]) -> Iterator[RunningSession]:
         region_name=local_cloud["region"],
     )
     session.start(timeout=30)
-    session.services["cognito-idp"] = port  # unknown to the plugin's port table
+    for service in ("cognito-idp", "kms"):  # unknown to the plugin's port table
+        session.services[service] = port
     with session.botocore.patch_botocore():
         yield session
 
@@ -47,6 +49,10 @@ def function_env(
         "IDEMPOTENCY_TABLE": local_cloud["tables"]["idempotency"],
         "USER_POOL_ID": local_cloud["user_pool_id"],
         "CURSOR_SECRET_ARN": local_cloud["cursor_secret_arn"],
+        "JOURNAL_TABLE": local_cloud["tables"]["journal"],
+        "JOURNAL_KEY_ID": local_cloud["journal_key_id"],
+        "RESOURCES_TABLE": local_cloud["tables"]["resources"],
+        "REVOKED_TABLE": local_cloud["tables"]["revoked"],
         "DEFAULT_TIME_ZONE": "Asia/Shanghai",
         "POWERTOOLS_METRICS_NAMESPACE": "PeerSupportTest",
     }
@@ -55,6 +61,7 @@ def function_env(
     settings.cache_clear()
     aws.client.cache_clear()
     aws.secret_bytes.cache_clear()
+    revocations.cache_clear()
     try:
         yield local_cloud
     finally:

@@ -132,3 +132,26 @@ class FakeAccountsRepository:
     def mirror_to_token(self, username: str, attributes: dict[str, str]) -> None:
         if attributes:
             self.mirrored.append((username, dict(attributes)))
+
+
+class FakeMemberData:
+    """Same contract as functions.accounts.member_data.MemberData, in memory."""
+
+    def __init__(self) -> None:
+        self.checkin_items: dict[str, list[dict[str, Any]]] = {}
+        self.journal_items: dict[str, list[dict[str, Any]]] = {}
+        self.retention: dict[str, int | None] = {}
+        self.erased: list[str] = []
+
+    def checkins(self, user_id: str) -> list[dict[str, Any]]:
+        return list(self.checkin_items.get(user_id, []))
+
+    def journal_entries(self, user_id: str) -> list[dict[str, Any]]:
+        return list(self.journal_items.get(user_id, []))
+
+    def erase(self, user_id: str) -> int:
+        self.erased.append(user_id)
+        return len(self.checkin_items.pop(user_id, [])) + len(self.journal_items.pop(user_id, []))
+
+    def set_journal_retention(self, user_id: str, days: int | None) -> None:
+        self.retention[user_id] = days

@@ -11,11 +11,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.accounts import routes
-from functions.accounts.routes import app, clock, repository
+from functions.accounts.routes import app, clock, member_data, repository
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
 from shared.settings import AccountsSettings
-from tests.support.fakes import Caller, FakeAccountsRepository, MovableClock, member
+from tests.support.fakes import (
+    Caller,
+    FakeAccountsRepository,
+    FakeMemberData,
+    MovableClock,
+    member,
+)
 
 FIRST_USE = dt.datetime(2026, 5, 1, 18, 0, tzinfo=dt.UTC)
 PROBLEM_JSON = "application/problem+json"
@@ -37,8 +43,14 @@ def now() -> MovableClock:
 
 
 @pytest.fixture
+def data() -> FakeMemberData:
+    return FakeMemberData()
+
+
+@pytest.fixture
 def api(
     repo: FakeAccountsRepository,
+    data: FakeMemberData,
     caller: Caller,
     now: MovableClock,
     monkeypatch: pytest.MonkeyPatch,
@@ -46,6 +58,7 @@ def api(
     app.dependency_overrides[current_identity] = caller
     app.dependency_overrides[repository] = lambda: repo
     app.dependency_overrides[clock] = lambda: now
+    app.dependency_overrides[member_data] = lambda: data
     monkeypatch.setattr(
         routes,
         "settings",
@@ -106,6 +119,7 @@ def test_first_get_me_creates_the_profile_from_the_token(
         "time_zone": "Europe/London",
         "locale": "zh-CN",
         "region_code": None,
+        "journal_retention_days": None,
         "created_at": "2026-05-01T18:00:00.000Z",
         "updated_at": "2026-05-01T18:00:00.000Z",
     }
@@ -305,3 +319,53 @@ def test_region_name_as_time_zone_is_422(api: TestClient) -> None:
     response = client.put("/me", json={"time_zone": "Asia"})
     # Then it is refused as invalid input, not a server error
     assert_problem(response, 422, "invalid-input")
+
+
+# --- data rights ---------------------------------------------------------------------------
+
+
+def test_retention_change_reaches_the_journal(api: TestClient, data: FakeMemberData) -> None:
+    # Given a member
+    # When they keep journal entries for 30 days, then for ever
+    kept = api.put("/me", json={"journal_retention_days": 30}).json()
+    api.put("/me", json={"journal_retention_days": None})
+
+    # Then the profile shows it and the journal was told both times
+    assert kept["journal_retention_days"] == 30
+    assert data.retention == {"user-a": None}
+
+
+def test_profile_change_without_retention_leaves_the_journal_alone(
+    api: TestClient, data: FakeMemberData
+) -> None:
+    # Given a member
+    # When they change only their name
+    api.put("/me", json={"display_name": "Mei"})
+
+    # Then the journal's retention is not touched
+    assert data.retention == {}
+
+
+@pytest.mark.parametrize("days", [0, 3651, -1, "30", 1.5])
+def test_bad_retention_is_422(api: TestClient, days: Any) -> None:
+    # Given a retention outside 1-3650 whole days
+    # When it is sent
+    response = api.put("/me", json={"journal_retention_days": days})
+
+    # Then it is refused
+    assert_problem(response, 422, "invalid-input")
+
+
+def test_export_gathers_every_feature(api: TestClient, data: FakeMemberData) -> None:
+    # Given a member with a check-in and a journal entry
+    data.checkin_items["user-a"] = [{"date": "2026-05-01", "mood": 3}]
+    data.journal_items["user-a"] = [{"id": "e1", "title": "t", "body": "b"}]
+
+    # When they export
+    body = api.get("/me/export").json()
+
+    # Then the document holds the profile and both features' data
+    assert body["profile"]["user_id"] == "user-a"
+    assert body["checkins"] == [{"date": "2026-05-01", "mood": 3}]
+    assert body["journal_entries"] == [{"id": "e1", "title": "t", "body": "b"}]
+    assert body["format"] == "peer-support-export/1"

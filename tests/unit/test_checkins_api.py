@@ -133,6 +133,7 @@ def test_checkin_is_stored_for_the_caller_and_read_back_by_date(api: TestClient)
         pytest.param({"sleep_hours": -1}, id="sleep-negative"),
         pytest.param({"emotions": ["calm", "euphoric"]}, id="unknown-emotion"),
         pytest.param({"tags": [f"tag{i}" for i in range(11)]}, id="11-tags"),
+        pytest.param({"tags": ["same"] * 11}, id="11-tags-repeated"),
         pytest.param({"tags": ["t" * 33]}, id="33-char-tag"),
         pytest.param({"note": NOTE + "x" * (1001 - len(NOTE))}, id="1001-char-note"),
         pytest.param({"colour": "blue"}, id="unknown-field"),

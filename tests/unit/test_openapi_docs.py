@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode_str
 
-from functions.checkins.models import EMOTIONS
 from local.openapi import DOCS_API, FUNCTIONS, export, render
 from shared.errors import DomainError
+from shared.vocabulary import EMOTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}

@@ -1,0 +1,138 @@
+"""The only module of the journal function that talks to DynamoDB.
+
+Items of a member share the partition `user_id`:
+- entries, sort key `entry_id`, holding only ciphertext of title and body
+  (`title_ct`, `body_ct`) and the member's wrapped data key (`edk`);
+- tombstones of deleted entries (`deleted`, no text), kept for sync;
+- "#meta": the member's wrapped data key and journal retention.
+LSI `by_written` lists newest first; LSI `by_change` feeds sync.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.dynamo import from_item, to_item
+
+META = "#meta"
+BY_WRITTEN = "by_written"
+BY_CHANGE = "by_change"
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class JournalRepository:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def _key(self, user_id: str, entry_id: str) -> dict[str, Any]:
+        return to_item({"user_id": user_id, "entry_id": entry_id})
+
+    def meta(self, user_id: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=self._key(user_id, META)).get("Item")
+        return from_item(item) if item else None
+
+    def create_meta(self, user_id: str, edk: bytes) -> bool:
+        """Store the member's wrapped key; False if another request stored one first."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, META),
+                UpdateExpression="SET edk = :k",
+                ConditionExpression="attribute_not_exists(edk)",
+                ExpressionAttributeValues=to_item({":k": edk}),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def get(self, user_id: str, entry_id: str) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=self._key(user_id, entry_id)).get(
+            "Item"
+        )
+        return from_item(item) if item else None
+
+    def create(self, item: dict[str, Any]) -> bool:
+        """Put a new entry; False if this id already exists (a resent client_id)."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(entry_id)",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def replace(self, item: dict[str, Any], expected_version: int) -> bool:
+        """Replace a live entry if it is still at `expected_version`; False otherwise."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="#v = :v AND attribute_not_exists(deleted)",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=to_item({":v": expected_version}),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def page(
+        self,
+        user_id: str,
+        first: str,
+        last: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        tag: str | None,
+        mood: int | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query: live entries written between two instants, newest first."""
+        filters = ["attribute_not_exists(deleted)"]
+        values: dict[str, Any] = {":u": user_id, ":first": first, ":last": last}
+        if tag is not None:
+            filters.append("contains(tags, :tag)")
+            values[":tag"] = tag
+        if mood is not None:
+            filters.append("mood = :mood")
+            values[":mood"] = mood
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_WRITTEN,
+            "KeyConditionExpression": "user_id = :u AND written_at BETWEEN :first AND :last",
+            "FilterExpression": " AND ".join(filters),
+            "ExpressionAttributeValues": to_item(values),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            args["ExclusiveStartKey"] = to_item(start_key)
+        response = self._db.query(**args)
+        last_key = response.get("LastEvaluatedKey")
+        return [from_item(i) for i in response["Items"]], (
+            from_item(last_key) if last_key else None
+        )
+
+    def changes(self, user_id: str, after: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """One Query: entries and tombstones changed after `after`, oldest change first."""
+        response = self._db.query(
+            TableName=self._table,
+            IndexName=BY_CHANGE,
+            KeyConditionExpression="user_id = :u AND change_seq > :after",
+            ExpressionAttributeValues=to_item({":u": user_id, ":after": after}),
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        return [from_item(i) for i in response["Items"]], "LastEvaluatedKey" in response
