@@ -35,6 +35,7 @@ def describe(
             "accounts": outputs["AccountsFunctionName"],
             "checkins": outputs["CheckinsFunctionName"],
             "resources": outputs["ResourcesFunctionName"],
+            "resource_admin": outputs["ResourceAdminFunctionName"],
             "journal": outputs["JournalFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],

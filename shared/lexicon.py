@@ -28,7 +28,7 @@ import json
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -70,9 +70,9 @@ _APOSTROPHE = re.compile(r"(?<=\w)[\u2019\u2018`](?=\w)")
 _CURLY = re.compile(r"[\u2019\u2018`]")
 _EN_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|_+")
 _MASK = "_"
-# How much text before a match the negation check reads: far more than a window of words
-# or characters needs, and a bound on the work per match.
-_LOOK_BACK = 300
+# How much text before a match the negation check reads, per word (en) or character (zh)
+# of the window: far more than the window needs, and a bound on the work per match.
+_LOOK_BACK_PER_UNIT = {"en": 100, "zh": 10}
 
 
 def _normalize(text: str) -> str:
@@ -333,10 +333,9 @@ class _Match:
 
 
 def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    chars = list(text)
     for start, end in spans:
-        chars[start:end] = _MASK * (end - start)
-    return "".join(chars)
+        text = text[:start] + _MASK * (end - start) + text[end:]
+    return text
 
 
 def _mask_regex(text: str, regex: re.Pattern[str] | None) -> str:
@@ -367,36 +366,47 @@ class Lexicon:
 
     def scan(self, text: str) -> list[LexiconHit]:
         """Every match in text order, negated and quoted ones included (for tests, debugging)."""
-        norm = _normalize(text)
-        clause_ends = [m.start() for m in _CLAUSE_END.finditer(norm)]
-        clauses = self._matches(norm, clause_ends)
-        if not clauses:
-            return []
-        quotes = [m.span() for m in _QUOTED.finditer(norm)]
-        quote_starts = [start for start, _ in quotes]
-        hits = []
-        for (start, end), matches in sorted(clauses.items()):
-            reported = self._has_reporting_cue(norm[start:end])
-            for index, match in enumerate(matches):
-                hits.append(
-                    LexiconHit(
-                        entry_id=match.entry.id,
-                        level=match.entry.level,
-                        lang=match.entry.lang,
-                        negated=self._negated(norm, start, matches, index),
-                        quoted=reported or _inside(quotes, quote_starts, match.start, match.end),
-                    )
-                )
-        return hits
+        return list(self._hits(text, once_effective=False))
 
     def assess(self, text: str) -> Risk:
+        """Risk of the text: the highest level of its effective hits, reasons `lexicon:<id>`."""
         level: RiskLevel = "none"
         reasons: list[str] = []
-        for hit in self.scan(text):
+        for hit in self._hits(text, once_effective=True):
             if hit.effective:
                 level = max_level(level, hit.level)
                 reasons.append(hit.reason)
         return Risk(level=level, reasons=reasons)
+
+    def _hits(self, text: str, *, once_effective: bool) -> Iterator[LexiconHit]:
+        """The hits in text order. With once_effective, an entry that already has an
+        effective hit is not judged again (all an assessment needs: a text made of one
+        phrase repeated stays fast)."""
+        norm = _normalize(text)
+        clause_ends = [m.start() for m in _CLAUSE_END.finditer(norm)]
+        clauses = self._matches(norm, clause_ends)
+        if not clauses:
+            return
+        quotes = [m.span() for m in _QUOTED.finditer(norm)]
+        quote_starts = [start for start, _ in quotes]
+        done: set[str] = set()
+        for (start, end), matches in sorted(clauses.items()):
+            reported: bool | None = None
+            for index, match in enumerate(matches):
+                if match.entry.id in done:
+                    continue
+                if reported is None:
+                    reported = self._has_reporting_cue(norm[start:end])
+                hit = LexiconHit(
+                    entry_id=match.entry.id,
+                    level=match.entry.level,
+                    lang=match.entry.lang,
+                    negated=self._negated(norm, start, matches, index),
+                    quoted=reported or _inside(quotes, quote_starts, match.start, match.end),
+                )
+                if once_effective and hit.effective:
+                    done.add(hit.entry_id)
+                yield hit
 
     def _matches(self, norm: str, clause_ends: list[int]) -> dict[tuple[int, int], list[_Match]]:
         """The matches of every entry, by clause (start, end), each list in text order."""
@@ -433,7 +443,8 @@ class Lexicon:
     def _negated(self, norm: str, clause_start: int, matches: list[_Match], index: int) -> bool:
         match = matches[index]
         language = match.language
-        base = max(clause_start, match.start - _LOOK_BACK)
+        look_back = _LOOK_BACK_PER_UNIT[language.lang] * language.window
+        base = max(clause_start, match.start - look_back)
         # Earlier matches in the clause are risk phrases, not negations of this one.
         others = []
         for earlier in reversed(matches[max(0, index - 20) : index]):

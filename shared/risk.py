@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.scoring import InstrumentScore
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only: the journal uses Risk without loading the scales
     from shared.cssrs import CssrsResult
+    from shared.scoring import InstrumentScore
 
 RiskLevel = Literal["none", "watch", "high", "imminent"]
 RISK_LEVELS: tuple[RiskLevel, ...] = ("none", "watch", "high", "imminent")

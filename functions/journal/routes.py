@@ -38,7 +38,6 @@ from shared.errors import (
 )
 from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
-from shared.lexicon import assess_text
 from shared.risk import CRISIS_LEVELS, Risk
 from shared.settings import BaseSettings, JournalSettings, settings
 
@@ -85,6 +84,9 @@ def _default_zone() -> str:
 
 
 def assess(title: str, body: str) -> Risk:
+    # Imported on first write: reads and lists never need the lexicon.
+    from shared.lexicon import assess_text
+
     return assess_text(f"{title}\n{body}")
 
 

@@ -1,4 +1,8 @@
-"""HTTP routes of the resources function: lookups from memory, org admins' own entries."""
+"""HTTP routes of the resources function: lookups, served from memory.
+
+Org admins change their entries through the resource-admin function, so this
+member-facing one can only read the table.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,22 @@ from typing import Annotated, Literal
 from fastapi import Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
+from functions.resources.access import require_org_admin, visible_scopes
 from functions.resources.cache import DirectoryCache
 from functions.resources.models import ResourceList, StaleList
-from functions.resources.repository import PUBLIC, ResourcesRepository, org_scope
+from functions.resources.repository import ResourcesRepository
 from shared import aws
 from shared.clock import Clock, system_clock, utc_iso
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.resources.directory import ResourceView, pick_lang, search, stale, view
-from shared.resources.model import Audience, Kind, Lang, Resource
+from shared.resources.model import Audience, Kind, Lang
 from shared.resources.safety import CrisisResources, crisis_resources
 from shared.settings import BaseSettings, ResourcesSettings, settings
 
 app = create_app("Resources API")
-ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
+ERRORS = problem_responses(400, 401, 403, 404, 422)
 STALE_AFTER_DAYS = 365
 RegionParam = Annotated[
     str | None, Query(pattern=r"^(\*|[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?)$", description="e.g. CN-SC")
@@ -48,7 +53,6 @@ def clock() -> Clock:
 
 Caller = Annotated[Identity, Depends(current_identity)]
 Directory = Annotated[DirectoryCache, Depends(directory)]
-Repo = Annotated[ResourcesRepository, Depends(repository)]
 Now = Annotated[Clock, Depends(clock)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", max_length=256)]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=256)]
@@ -62,11 +66,6 @@ def chosen_lang(
 
 
 ChosenLang = Annotated[Lang, Depends(chosen_lang)]
-
-
-def visible_scopes(identity: Identity) -> list[str]:
-    """Public entries and the caller's own organisation's, never another's."""
-    return [PUBLIC, org_scope(identity.org_id)] if identity.org_id else [PUBLIC]
 
 
 def member_region(identity: Identity, region: str | None) -> str:
@@ -85,12 +84,6 @@ def cached_json(
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, max-age=60"
     return body
-
-
-def require_org_admin(identity: Identity) -> str:
-    if "org_admin" not in identity.roles or not identity.org_id:
-        raise Forbidden("Only an organisation's admins can change its resources.")
-    return identity.org_id
 
 
 @app.get(
@@ -190,71 +183,3 @@ def get_resource(
             body = view(resource, chosen, now())
             return cached_json(body, response, if_none_match)
     raise NotFound("No such resource.")
-
-
-def _stamped(resource: Resource, org_id: str, now: Clock) -> Resource:
-    # The organisation comes from the token and the time from the server, never the body.
-    return resource.model_copy(update={"org_id": org_id, "updated_at": utc_iso(now())})
-
-
-@app.post(
-    "/resources",
-    status_code=201,
-    response_model=Resource,
-    responses=ERRORS,
-    summary="Add an entry of the admin's organisation",
-)
-def create_resource(
-    resource: Resource, identity: Caller, repo: Repo, resources: Directory, now: Now
-) -> Resource:
-    org_id = require_org_admin(identity)
-    if any(r.id == resource.id for r in resources.resources([PUBLIC])):
-        raise Conflict("A public entry already has this id; choose another.")
-    stored = _stamped(resource, org_id, now)
-    if not repo.put(org_scope(org_id), stored, exists=False):
-        raise Conflict("Your organisation already has an entry with this id.")
-    resources.invalidate(org_scope(org_id))
-    return stored
-
-
-@app.put(
-    "/resources/{id}",
-    response_model=Resource,
-    responses=ERRORS,
-    summary="Replace an entry of the admin's organisation",
-)
-def replace_resource(
-    resource: Resource,
-    identity: Caller,
-    repo: Repo,
-    resources: Directory,
-    now: Now,
-    resource_id: Annotated[str, Path(alias="id", max_length=64)],
-) -> Resource:
-    org_id = require_org_admin(identity)
-    if resource.id != resource_id:
-        raise InvalidInput("The id in the body must match the id in the path.")
-    stored = _stamped(resource, org_id, now)
-    if not repo.put(org_scope(org_id), stored, exists=True):
-        raise NotFound("Your organisation has no entry with this id.")
-    resources.invalidate(org_scope(org_id))
-    return stored
-
-
-@app.delete(
-    "/resources/{id}",
-    status_code=204,
-    responses=ERRORS,
-    summary="Remove an entry of the admin's organisation",
-)
-def delete_resource(
-    identity: Caller,
-    repo: Repo,
-    resources: Directory,
-    resource_id: Annotated[str, Path(alias="id", max_length=64)],
-) -> Response:
-    org_id = require_org_admin(identity)
-    if not repo.delete(org_scope(org_id), resource_id):
-        raise NotFound("Your organisation has no entry with this id.")
-    resources.invalidate(org_scope(org_id))
-    return Response(status_code=204)

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from functions.resource_admin.routes import app as admin_app
+from functions.resource_admin.routes import clock as admin_clock
+from functions.resource_admin.routes import repository as admin_repository
 from functions.resources.cache import DirectoryCache
 from functions.resources.repository import PUBLIC
 from functions.resources.routes import app, clock, current_identity, directory, repository
@@ -83,6 +86,18 @@ def api(repo: FakeResourcesRepository, caller: Caller) -> Iterator[TestClient]:
         app.dependency_overrides.clear()
 
 
+@pytest.fixture
+def admin(repo: FakeResourcesRepository, caller: Caller) -> Iterator[TestClient]:
+    """The resource-admin function's app, writing to the same table as the lookups read."""
+    admin_app.dependency_overrides[current_identity] = caller
+    admin_app.dependency_overrides[admin_repository] = lambda: repo
+    admin_app.dependency_overrides[admin_clock] = lambda: lambda: NOW
+    try:
+        yield TestClient(admin_app)
+    finally:
+        admin_app.dependency_overrides.clear()
+
+
 def test_list_ranks_crisis_lines_first(api: TestClient) -> None:
     # Given a crisis line and an information line for China
     # When a member lists China's resources
@@ -126,10 +141,12 @@ def test_same_list_answers_304_to_its_etag(api: TestClient) -> None:
     assert again.content == b""
 
 
-def test_admin_entry_is_visible_to_own_organisation_only(api: TestClient, caller: Caller) -> None:
+def test_admin_entry_is_visible_to_own_organisation_only(
+    api: TestClient, admin: TestClient, caller: Caller
+) -> None:
     # Given an admin of school-a adds an entry
     caller.identity = person("school-a", "org_admin")
-    created = api.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
+    created = admin.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
 
     # When members of school-a and school-b look it up
     caller.identity = person("school-a")
@@ -143,45 +160,45 @@ def test_admin_entry_is_visible_to_own_organisation_only(api: TestClient, caller
     assert (own.status_code, other.status_code) == (200, 404)
 
 
-def test_org_id_in_the_body_is_ignored(api: TestClient, caller: Caller) -> None:
+def test_org_id_in_the_body_is_ignored(api: TestClient, admin: TestClient, caller: Caller) -> None:
     # Given an admin of school-a who claims another organisation in the body
     caller.identity = person("school-a", "org_admin")
 
     # When they create an entry
-    created = api.post("/resources", json=entry("sneaky") | {"org_id": "school-b"})
+    created = admin.post("/resources", json=entry("sneaky") | {"org_id": "school-b"})
 
     # Then the entry belongs to their own organisation
     assert created.json()["org_id"] == "school-a"
 
 
-def test_members_cannot_write(api: TestClient) -> None:
+def test_members_cannot_write(api: TestClient, admin: TestClient) -> None:
     # Given a member
     # When they try to add an entry
-    response = api.post("/resources", json=entry("mine"))
+    response = admin.post("/resources", json=entry("mine"))
 
     # Then it is forbidden
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_public_id_cannot_be_shadowed(api: TestClient, caller: Caller) -> None:
+def test_public_id_cannot_be_shadowed(api: TestClient, admin: TestClient, caller: Caller) -> None:
     # Given an admin
     caller.identity = person("school-a", "org_admin")
 
     # When they reuse a public entry's id
-    response = api.post("/resources", json=entry("national-line"))
+    response = admin.post("/resources", json=entry("national-line"))
 
     # Then it is a conflict
     assert response.status_code == 409
 
 
-def test_path_and_body_ids_must_match(api: TestClient, caller: Caller) -> None:
+def test_path_and_body_ids_must_match(api: TestClient, admin: TestClient, caller: Caller) -> None:
     # Given an admin with an entry
     caller.identity = person("school-a", "org_admin")
-    api.post("/resources", json=entry("campus-centre"))
+    admin.post("/resources", json=entry("campus-centre"))
 
     # When they PUT a body with another id
-    response = api.put("/resources/campus-centre", json=entry("other-id"))
+    response = admin.put("/resources/campus-centre", json=entry("other-id"))
 
     # Then it is refused
     assert response.status_code == 422
@@ -224,7 +241,7 @@ def test_updated_since_keeps_newer_entries_only(
     assert [i["id"] for i in items] == ["fresh"]
 
 
-def test_stale_is_for_org_admins(api: TestClient, caller: Caller) -> None:
+def test_stale_is_for_org_admins(api: TestClient, admin: TestClient, caller: Caller) -> None:
     # Given a member and then an admin
     as_member = api.get("/resources/stale")
     caller.identity = person("school-a", "org_admin")
@@ -235,11 +252,11 @@ def test_stale_is_for_org_admins(api: TestClient, caller: Caller) -> None:
 
 
 def test_own_organisation_entry_shows_outside_the_requested_region(
-    api: TestClient, caller: Caller
+    api: TestClient, admin: TestClient, caller: Caller
 ) -> None:
     # Given school-a's centre registered for Sichuan only
     caller.identity = person("school-a", "org_admin")
-    api.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
+    admin.post("/resources", json=entry("campus-centre", regions=["CN-SC"]))
 
     # When a member of school-a (and one of school-b) lists resources for the whole country
     caller.identity = person("school-a")

@@ -1,0 +1,19 @@
+"""Who sees and who changes which directory entries."""
+
+from __future__ import annotations
+
+from functions.resources.repository import PUBLIC, org_scope
+from shared.errors import Forbidden
+from shared.identity import Identity
+
+
+def visible_scopes(identity: Identity) -> list[str]:
+    """Public entries and the caller's own organisation's, never another's."""
+    return [PUBLIC, org_scope(identity.org_id)] if identity.org_id else [PUBLIC]
+
+
+def require_org_admin(identity: Identity) -> str:
+    """The organisation an org admin acts for; 403 for everyone else."""
+    if "org_admin" not in identity.roles or not identity.org_id:
+        raise Forbidden("Only an organisation's admins can manage its resources.")
+    return identity.org_id
