@@ -21,6 +21,7 @@ HANDLER_MODULES = (
     "functions.accounts.handler",
     "functions.checkins.handler",
     "functions.resources.handler",
+    "functions.resource_admin.handler",
     "functions.journal.handler",
 )
 FLOOR = "boto3, fastapi, mangum, aws_lambda_powertools"
