@@ -224,8 +224,9 @@ def patch_entry(
     old_title, old_body = sealer.open_text(current)
     given = change.model_dump(exclude_unset=True, exclude={"version"})
     fields = {k: current.get(k) for k in ("mood", "emotions", "tags")} | given
-    title = given.get("title", old_title) or ""
-    body = given.get("body", old_body) or ""
+    # null leaves the text as it is; only mood, emotions and tags can be cleared
+    title = old_title if given.get("title") is None else given["title"]
+    body = old_body if given.get("body") is None else given["body"]
     at = now()
     written = dt.datetime.fromisoformat(current["written_at"].replace("Z", "+00:00"))
     item, _ = _item(identity, str(entry_id), fields, title, body, sealer, written, at, expected + 1)

@@ -273,3 +273,20 @@ def test_bad_entries_are_problems(
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert api.get("journal/entries", headers=member).json()["items"] == []
+
+
+def test_patch_changes_only_what_it_names(api: httpx.Client, member: dict[str, str]) -> None:
+    # Given an entry with a title, body, mood and tags
+    entry = write(api, member, title="Sunday", body="walked by the river", mood=3, tags=["walk"])
+    path = f"journal/entries/{entry.json()['id']}"
+
+    # When the mood is changed, the tags cleared, and the title sent as null
+    changed = api.patch(
+        path,
+        headers=member | {"If-Match": '"v1"'},
+        json={"mood": 4, "tags": [], "title": None},
+    ).json()
+
+    # Then the text stays as written and only those fields moved
+    assert (changed["title"], changed["body"]) == ("Sunday", "walked by the river")
+    assert (changed["mood"], changed["tags"], changed["version"]) == (4, [], 2)
