@@ -7,6 +7,7 @@ is created or updated. Nothing else in the template changes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -45,6 +46,13 @@ def _upload(s3: Any, folder: Path, name: str) -> dict[str, str]:
     return {"Bucket": ARTIFACT_BUCKET, "Key": key}
 
 
+def _upload_file(s3: Any, path: Path) -> dict[str, str]:
+    body = path.read_bytes()
+    key = f"statemachines/{hashlib.sha256(body).hexdigest()[:16]}-{path.name}"
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=body)
+    return {"Bucket": ARTIFACT_BUCKET, "Key": key}
+
+
 def packaged_template(endpoint: str, region: str, python_version: str) -> str:
     s3 = aws_client("s3", endpoint, region)
     try:
@@ -62,7 +70,11 @@ def packaged_template(endpoint: str, region: str, python_version: str) -> str:
         raise ValueError(f"template.yaml does not parse: {problems}")
     template["Globals"]["Function"]["CodeUri"] = code
     for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::LayerVersion":
+        definition = resource.get("Properties", {}).get("DefinitionUri")
+        if resource["Type"] == "AWS::Serverless::StateMachine" and isinstance(definition, str):
+            # As `sam package` does: the ASL file goes to S3, its ${...} are substituted there.
+            resource["Properties"]["DefinitionUri"] = _upload_file(s3, ROOT / definition)
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
             resource["Properties"]["ContentUri"] = layer
         elif resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource.get(
             "Properties", {}
@@ -81,13 +93,13 @@ def deploy(
     """Create or update the stack and return its outputs."""
     cfn = aws_client("cloudformation", endpoint, region)
     body = packaged_template(endpoint, region, python_version)
+    # The demo login and the tests sign in with a password; on AWS it stays off by default.
+    parameters = {"AllowPasswordAuth": "true", **(parameters or {})}
     args: dict[str, Any] = {
         "StackName": stack_name,
         "TemplateBody": body,
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
-        "Parameters": [
-            {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
-        ],
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
     }
     try:
         cfn.describe_stacks(StackName=stack_name)
@@ -102,7 +114,34 @@ def deploy(
     except ClientError as error:
         if "No updates are to be performed" not in str(error):
             raise
-    return _wait(cfn, stack_name)
+    outputs = _wait(cfn, stack_name)
+    apply_gateway_responses(endpoint, region, outputs)
+    return outputs
+
+
+def apply_gateway_responses(endpoint: str, region: str, outputs: dict[str, str]) -> None:
+    """The API's GatewayResponses, as AWS applies them from the imported OpenAPI body.
+
+    The emulator ignores `x-amazon-apigateway-gateway-responses` in an imported body
+    (decision 15), so the template's responses are put through the API Gateway API
+    and the stage is redeployed: the same responses, the way the emulator takes them.
+    """
+    template, _ = decode_str(TEMPLATE.read_text())
+    responses = template["Resources"]["Api"]["Properties"].get("GatewayResponses", {})
+    apigw = aws_client("apigateway", endpoint, region)
+    for response_type, response in responses.items():
+        headers = (response.get("ResponseParameters") or {}).get("Headers") or {}
+        args: dict[str, Any] = {
+            "restApiId": outputs["ApiId"],
+            "responseType": response_type,
+            "responseParameters": {f"gatewayresponse.header.{k}": v for k, v in headers.items()},
+            "responseTemplates": dict(response.get("ResponseTemplates") or {}),
+        }
+        if "StatusCode" in response:
+            args["statusCode"] = str(response["StatusCode"])
+        apigw.put_gateway_response(**args)
+    if responses:
+        apigw.create_deployment(restApiId=outputs["ApiId"], stageName=outputs["StageName"])
 
 
 def _wait(cfn: Any, stack_name: str, timeout: float = 300.0) -> dict[str, str]:

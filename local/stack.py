@@ -17,6 +17,7 @@ TABLE_OUTPUTS = {
     "resources": "ResourcesTableName",
     "journal": "JournalTableName",
     "revoked": "RevokedTableName",
+    "data_rights_audit": "DataRightsAuditTableName",
 }
 
 
@@ -37,9 +38,11 @@ def describe(
             "resources": outputs["ResourcesFunctionName"],
             "resource_admin": outputs["ResourceAdminFunctionName"],
             "journal": outputs["JournalFunctionName"],
+            "journal_retention": outputs["JournalRetentionFunctionName"],
+            "data_rights_steps": outputs["DataRightsStepsFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],
-        "journal_key_id": outputs["JournalKeyId"],
+        "sealing_key_id": outputs["SealingKeyId"],
         "demo_users": demo_users,
         "outputs": outputs,
     }

@@ -14,25 +14,45 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.errors import InvalidInput
 
 Clock = Callable[[], datetime]
+UNKNOWN_ZONE = "Unknown time zone: use an IANA name such as Asia/Shanghai."
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# The ends of what `utc_iso` can write: every stored stamp sorts between them.
+EARLIEST_UTC_ISO = "0001-01-01T00:00:00.000Z"
+LATEST_UTC_ISO = "9999-12-31T23:59:59.999Z"
+
+
 def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """`moment` as UTC ISO 8601 with milliseconds, e.g. 2026-05-01T18:00:00.000Z.
+
+    An instant that falls outside datetime's range once in UTC (1 January of year 1
+    east of UTC, 31 December 9999 west of it: only extreme client input) is clamped to
+    EARLIEST_UTC_ISO or LATEST_UTC_ISO, so it compares as before or after every stamp
+    instead of raising OverflowError.
+    """
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST_UTC_ISO if moment.year == 1 else LATEST_UTC_ISO
+    return in_utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @cache
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`, or InvalidInput for anything else (paths, empty, unknown)."""
+    """The IANA zone `name`, or InvalidInput for anything else (paths, empty, unknown).
+
+    The message never repeats the name: it came from the client or its token.
+    """
     if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
-        raise InvalidInput(f"Unknown time zone {name[:64]!r}.")
+        raise InvalidInput(UNKNOWN_ZONE)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # "Asia" is a tzdata folder
-        raise InvalidInput(f"Unknown time zone {name!r}.") from error
+        raise InvalidInput(UNKNOWN_ZONE) from error
 
 
 def local_day(moment: datetime, time_zone: str) -> date:

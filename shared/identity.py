@@ -14,7 +14,9 @@ from typing import Any, Literal
 from fastapi import Request
 from pydantic import BaseModel, ConfigDict
 
-from shared.errors import Forbidden, Unauthorized
+from shared.clock import zone
+from shared.errors import Forbidden, InvalidInput, Unauthorized
+from shared.locales import valid_locale
 from shared.revocation import revocations
 
 Role = Literal["member", "peer_supporter", "counsellor", "org_admin"]
@@ -61,6 +63,19 @@ def claims_from_event(event: dict[str, Any]) -> dict[str, Any]:
     return dict(claims)
 
 
+def valid_zoneinfo(value: object) -> str | None:
+    """The `zoneinfo` claim if it names an IANA zone, else None (the default zone applies).
+
+    The app can write this claim, so it is checked before anything uses or stores it.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return zone(value).key
+    except InvalidInput:
+        return None
+
+
 def identity_from_claims(claims: dict[str, Any]) -> Identity:
     """Build the caller from verified claims; anything short of an ID token with a role is 401."""
     # Access tokens carry no profile claims; the app must send its ID token.
@@ -74,8 +89,9 @@ def identity_from_claims(claims: dict[str, Any]) -> Identity:
         username=str(claims.get("cognito:username") or claims["sub"]),
         roles=roles,
         org_id=claims.get("custom:org_id") or None,
-        zoneinfo=claims.get("zoneinfo") or None,
-        locale=claims.get("locale") or None,
+        # The app may write these two claims: a value that is not valid is dropped.
+        zoneinfo=valid_zoneinfo(claims.get("zoneinfo")),
+        locale=valid_locale(claims.get("locale")),
         region=claims.get("custom:region") or None,
     )
 

@@ -23,28 +23,43 @@ class BaseSettings(BaseModel):
     # Erased accounts' subjects; unset only where no token is ever checked (unit tests).
     revoked_table: str | None = None
     revocation_cache_seconds: float = 30.0
+    # The KMS key that wraps every feature's per-member data keys (shared/envelope.py).
+    sealing_key_id: str = ""
     trace_aws_calls: bool = False
 
 
 class AccountsSettings(BaseSettings):
     accounts_table: str
     user_pool_id: str
-    # Data rights (export, erasure) reach every feature's table.
-    checkins_table: str = ""
-    journal_table: str = ""
-    journal_key_id: str = ""
+    # Data-rights requests start these workflows and hand out the export's link.
+    erasure_state_machine_arn: str = ""
+    export_state_machine_arn: str = ""
+    export_bucket: str = ""
+
+
+class DataRightsSettings(BaseSettings):
+    """A feature's export and erase handler: its own table, the export bucket."""
+
+    export_bucket: str = ""
+
+
+class CoordinatorSettings(BaseSettings):
+    """The data-rights workflow's own steps: tokens, Cognito, the audit record, the bundle."""
+
+    user_pool_id: str
+    data_rights_audit_table: str
+    export_bucket: str
 
 
 class JournalSettings(BaseSettings):
     journal_table: str
-    journal_key_id: str
-    cursor_secret_arn: str
+    cursor_secret_arn: str = ""
 
 
 class CheckinsSettings(BaseSettings):
     checkins_table: str
-    idempotency_table: str
-    cursor_secret_arn: str
+    idempotency_table: str = ""
+    cursor_secret_arn: str = ""
 
 
 class ResourcesSettings(BaseSettings):

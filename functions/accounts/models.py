@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-# BCP 47 tags as apps send them: zh-CN, zh-Hans-CN, en, en-GB.
-Locale = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+from shared.locales import Locale
+
+# Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) would let a
+# name reorder the text shown after it to peers; control characters have no place in it.
+_NOT_IN_NAMES = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x1f\x7f-\x9f]")
+
+
+def _plain_text(name: str) -> str:
+    if _NOT_IN_NAMES.search(name):
+        raise ValueError("must not contain control or bidirectional formatting characters")
+    return name
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_plain_text),
 ]
 # ISO 3166-1 alpha-2, optionally with an ISO 3166-2 subdivision: CN, CN-SC, GB-ENG.
 RegionCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
@@ -52,11 +66,19 @@ class Health(BaseModel):
     status: str
 
 
-class Export(BaseModel):
-    """Everything the member owns, from every feature, readable without the app."""
+class ErasureStarted(BaseModel):
+    id: str = Field(description="The erasure request's id")
+    status: Literal["erasing"] = "erasing"
 
-    format: str = "peer-support-export/1"
-    exported_at: str
-    profile: Profile
-    checkins: list[dict[str, Any]]
-    journal_entries: list[dict[str, Any]]
+
+class ExportStatus(BaseModel):
+    id: str
+    status: Literal["running", "ready", "failed"]
+    url: str | None = Field(
+        default=None,
+        description=(
+            "When ready: a link to a zip with one JSON file per feature, valid 15 minutes "
+            "(ask again for a new one; the export is kept 7 days)"
+        ),
+    )
+    url_expires_at: str | None = None

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from shared.dynamo import from_item, serialize, to_item
+from shared.errors import Unauthorized
 
 
 class AccountsRepository:
@@ -73,19 +73,16 @@ class AccountsRepository:
         )
         return from_item(response["Attributes"])
 
-    def delete(self, user_id: str) -> None:
-        self._db.delete_item(TableName=self._table, Key=to_item({"user_id": user_id}))
-
-    def delete_user(self, username: str) -> None:
-        """Remove the Cognito user (and so their refresh tokens); already gone is fine."""
-        with contextlib.suppress(self._cognito.exceptions.UserNotFoundException):
-            self._cognito.admin_delete_user(UserPoolId=self._pool, Username=username)
-
     def mirror_to_token(self, username: str, attributes: dict[str, str]) -> None:
         """Copy zone and locale onto the Cognito user, so the next ID token carries them."""
-        if attributes:
+        if not attributes:
+            return
+        try:
             self._cognito.admin_update_user_attributes(
                 UserPoolId=self._pool,
                 Username=username,
                 UserAttributes=[{"Name": k, "Value": v} for k, v in attributes.items()],
             )
+        except self._cognito.exceptions.UserNotFoundException as error:
+            # The account was erased while this token still looked valid.
+            raise Unauthorized("This account was erased; sign in again.") from error

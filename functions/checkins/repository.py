@@ -2,26 +2,111 @@
 
 Table: partition `user_id`, sort `date` (member-local YYYY-MM-DD), so a member's
 history is one Query, newest first, and "one check-in a day" is the key itself.
+The member's wrapped data key is the item with sort key "#key" (it sorts before
+every date, so date ranges never meet it). The note, the tags and the risk
+reasons are sealed with that key (`note_ct`, `tags_ct`, `reasons_ct`); the risk
+level stays plain beside them (`risk_level`) for the crisis workflow.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from functions.checkins.models import Checkin
 from shared.dynamo import from_item, serialize, to_item
+from shared.vault import Vault, strip_sealed
 
+KEY_ITEM = "#key"
+PURPOSE = "checkins"
+# Dates sort after this; the key item ("#key") before it.
+FIRST_DAY = "0"
 # `date` is a DynamoDB reserved word.
 _NAMES = {"#u": "user_id", "#d": "date"}
 _SUMMARY_FIELDS = ("date", "mood", "scores")
+SEALED = ("note", "tags", "reasons")
 
 
-class CheckinsRepository:
+class CheckinsStore(Protocol):
+    """What the routes need; the unit tier's fake implements the same."""
+
+    def save(self, user_id: str, org_id: str | None, checkin: Checkin) -> tuple[Checkin, bool]: ...
+
+    def get(self, user_id: str, day: dt.date) -> Checkin | None: ...
+
+    def page(
+        self,
+        user_id: str,
+        first: dt.date,
+        last: dt.date,
+        limit: int,
+        start_key: dict[str, Any] | None,
+    ) -> tuple[list[Checkin], dict[str, Any] | None]: ...
+
+    def newest_first(
+        self, user_id: str, until: dt.date, page_size: int = 100
+    ) -> Iterator[dict[str, Any]]: ...
+
+
+class CheckinKeys:
+    """The member's wrapped data key, the "#key" item of their partition."""
+
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
         self._table = table
+
+    def _key(self, user_id: str) -> dict[str, Any]:
+        return to_item({"user_id": user_id, "date": KEY_ITEM})
+
+    def load_key(self, user_id: str) -> bytes | None:
+        item = self._db.get_item(TableName=self._table, Key=self._key(user_id)).get("Item")
+        return bytes(from_item(item)["edk"]) if item else None
+
+    def store_key(self, user_id: str, edk: bytes) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item({"user_id": user_id, "date": KEY_ITEM, "edk": edk}),
+                ConditionExpression="attribute_not_exists(edk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+class CheckinsRepository:
+    def __init__(self, client: Any, table: str, vault: Vault) -> None:
+        self._db = client
+        self._table = table
+        self._vault = vault
+
+    def _sealed(self, user_id: str, checkin: Checkin) -> dict[str, Any]:
+        fields = {"note": checkin.note, "tags": checkin.tags or None}
+        fields["reasons"] = checkin.risk.reasons or None
+        if not any(v is not None for v in fields.values()):
+            return dict.fromkeys((f"{n}_ct" for n in SEALED), None)
+        key = self._vault.key_for_writing(user_id)
+        sealed = self._vault.seal_fields(key, user_id, checkin.date.isoformat(), fields)
+        return {f"{n}_ct": sealed.get(f"{n}_ct") for n in SEALED}
+
+    def _opened(self, item: dict[str, Any], key: bytes | None) -> Checkin:
+        user_id, day = item["user_id"], item["date"]
+        opened = self._vault.open_fields(key, user_id, day, item, SEALED)
+        plain = strip_sealed(item)
+        plain["note"] = opened["note"]
+        plain["tags"] = opened["tags"] or []
+        plain["risk"] = {**plain["risk"], "reasons": opened["reasons"] or []}
+        return Checkin.model_validate(plain)
+
+    def _key_if_sealed(self, user_id: str, items: list[dict[str, Any]]) -> bytes | None:
+        if any(f"{n}_ct" in item for item in items for n in SEALED):
+            return self._vault.key_for_reading(user_id)
+        return None
 
     def save(self, user_id: str, org_id: str | None, checkin: Checkin) -> tuple[Checkin, bool]:
         """Create or replace the member's check-in for its day in one UpdateItem.
@@ -29,9 +114,13 @@ class CheckinsRepository:
         Returns the stored check-in and whether it was new. A replaced check-in
         keeps its created_at; fields absent from the new version are removed.
         """
-        data = checkin.model_dump(mode="json", exclude={"date", "created_at", "crisis_resources"})
+        data = checkin.model_dump(
+            mode="json", exclude={"date", "created_at", "crisis_resources", "note", "tags"}
+        )
+        data["risk"].pop("reasons", None)
         data["org_id"] = org_id
-        data["risk_level"] = checkin.risk.level  # top-level copy for the crisis workflow
+        data["risk_level"] = checkin.risk.level  # plain: the crisis workflow reads it
+        data |= self._sealed(user_id, checkin)
         present = {k: v for k, v in data.items() if v is not None}
         absent = [k for k, v in data.items() if v is None]
         names = {f"#f{i}": k for i, k in enumerate(present)} | {"#c": "created_at"}
@@ -60,8 +149,11 @@ class CheckinsRepository:
             TableName=self._table,
             Key=to_item({"user_id": user_id, "date": day.isoformat()}),
         )
-        item = response.get("Item")
-        return Checkin.model_validate(from_item(item)) if item else None
+        raw = response.get("Item")
+        if not raw:
+            return None
+        item = from_item(raw)
+        return self._opened(item, self._key_if_sealed(user_id, [item]))
 
     def page(
         self,
@@ -85,9 +177,31 @@ class CheckinsRepository:
         if start_key:
             args["ExclusiveStartKey"] = to_item(start_key)
         response = self._db.query(**args)
-        items = [Checkin.model_validate(from_item(i)) for i in response.get("Items", [])]
+        items = [from_item(i) for i in response.get("Items", [])]
+        key = self._key_if_sealed(user_id, items)
         last_key = response.get("LastEvaluatedKey")
-        return items, (from_item(last_key) if last_key else None)
+        return [self._opened(i, key) for i in items], (from_item(last_key) if last_key else None)
+
+    def every(self, user_id: str) -> Iterator[Checkin]:
+        """Every check-in of the member, newest first, opened (for their export)."""
+        key = self._vault.key_for_reading(user_id)
+        start: dict[str, Any] | None = None
+        while True:
+            args: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "#u = :u AND #d >= :first",
+                "ExpressionAttributeNames": _NAMES,
+                "ExpressionAttributeValues": to_item({":u": user_id, ":first": FIRST_DAY}),
+                "ScanIndexForward": False,
+            }
+            if start:
+                args["ExclusiveStartKey"] = start
+            response = self._db.query(**args)
+            for item in response.get("Items", []):
+                yield self._opened(from_item(item), key)
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
 
     def newest_first(
         self, user_id: str, until: dt.date, page_size: int = 100
@@ -96,9 +210,11 @@ class CheckinsRepository:
         names = _NAMES | {f"#p{i}": f for i, f in enumerate(_SUMMARY_FIELDS)}
         args: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "#u = :u AND #d <= :until",
+            "KeyConditionExpression": "#u = :u AND #d BETWEEN :first AND :until",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_item({":u": user_id, ":until": until.isoformat()}),
+            "ExpressionAttributeValues": to_item(
+                {":u": user_id, ":first": FIRST_DAY, ":until": until.isoformat()}
+            ),
             "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(_SUMMARY_FIELDS))),
             "ScanIndexForward": False,
             "Limit": page_size,

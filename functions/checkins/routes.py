@@ -11,7 +11,12 @@ from fastapi import Depends, Header, Path, Query, Request, Response
 
 from functions.checkins.logic import build_checkin, summarise
 from functions.checkins.models import Checkin, CheckinIn, CheckinPage, Summary
-from functions.checkins.repository import CheckinsRepository
+from functions.checkins.repository import (
+    PURPOSE,
+    CheckinKeys,
+    CheckinsRepository,
+    CheckinsStore,
+)
 from shared import aws
 from shared.clock import Clock, local_day, system_clock, zone
 from shared.cursor import decode_cursor, encode_cursor
@@ -30,8 +35,12 @@ EARLIEST = dt.date(2000, 1, 1)
 
 
 @cache
-def repository() -> CheckinsRepository:
-    return CheckinsRepository(aws.client("dynamodb"), settings(CheckinsSettings).checkins_table)
+def repository() -> CheckinsStore:
+    from shared.vault import vault_for
+
+    table = settings(CheckinsSettings).checkins_table
+    keys = CheckinKeys(aws.client("dynamodb"), table)
+    return CheckinsRepository(aws.client("dynamodb"), table, vault_for(PURPOSE, keys))
 
 
 def clock() -> Clock:
@@ -54,15 +63,19 @@ def member_time_zone(identity: Identity) -> str:
 
 
 Caller = Annotated[Identity, Depends(current_identity)]
-Repo = Annotated[CheckinsRepository, Depends(repository)]
+Repo = Annotated[CheckinsStore, Depends(repository)]
 Now = Annotated[Clock, Depends(clock)]
 
 
-def _save(command: dict[str, Any], repo: CheckinsRepository) -> dict[str, Any]:
-    """The write that an Idempotency-Key protects; returns what the response needs."""
+def _save(command: dict[str, Any], repo: CheckinsStore) -> dict[str, Any]:
+    """The write that an Idempotency-Key protects.
+
+    Its result is what the idempotency record keeps for 24 h, so it holds no
+    personal data: only the day and whether it was new. A replay reads the check-in.
+    """
     checkin = Checkin.model_validate(command["checkin"])
-    stored, created = repo.save(command["user_id"], command["org_id"], checkin)
-    return {"created": created, "checkin": stored.model_dump(mode="json")}
+    _, created = repo.save(command["user_id"], command["org_id"], checkin)
+    return {"created": created, "date": checkin.date.isoformat()}
 
 
 @cache
@@ -87,9 +100,7 @@ def _idempotent_save() -> Any:
     return save, config
 
 
-def save_once(
-    command: dict[str, Any], repo: CheckinsRepository, lambda_context: Any
-) -> dict[str, Any]:
+def save_once(command: dict[str, Any], repo: CheckinsStore, lambda_context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
         IdempotencyValidationError,
@@ -143,11 +154,15 @@ def post_checkin(
             "request": hashlib.sha256(payload.model_dump_json().encode()).hexdigest(),
         }
         result = save_once(command, repo, request.scope.get("aws.context"))
+        created = bool(result["created"])
+        replayed = repo.get(identity.user_id, dt.date.fromisoformat(result["date"]))
+        if replayed is None:  # erased since the first request
+            raise NotFound("The check-in this key saved no longer exists.")
+        stored = replayed
     else:
-        result = _save(command, repo)
-    if not result["created"]:
+        stored, created = repo.save(identity.user_id, identity.org_id, checkin)
+    if not created:
         response.status_code = 200
-    stored = Checkin.model_validate(result["checkin"])
     metrics.add_metric(name="CheckinSaved", unit="Count", value=1)
     if stored.risk.level != "none":
         metrics.add_metric(name=f"CheckinRisk_{stored.risk.level}", unit="Count", value=1)

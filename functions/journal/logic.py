@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from functions.journal.models import Entry
-from shared.clock import utc_iso, zone
+from shared.clock import LATEST_UTC_ISO, utc_iso, zone
 from shared.errors import InvalidInput
 from shared.risk import Risk
 
@@ -17,19 +17,23 @@ TOMBSTONE_DAYS = 90
 # (stamped a moment earlier but committed later) is never skipped by a token.
 SYNC_SETTLE_SECONDS = 2
 EARLIEST = "0"
-LATEST = "9999"
+LATEST = LATEST_UTC_ISO  # sorts after every instant utc_iso writes
 _ETAG = re.compile(r'^(?:W/)?"v?(\d{1,9})"$')
 
 
 def day_bounds(first: dt.date | None, last: dt.date | None, time_zone: str) -> tuple[str, str]:
-    """UTC ISO instants from the start of `first` to the end of `last`, local days."""
+    """UTC ISO instants from the start of `first` to the end of `last`, local days.
+
+    The ends of the calendar (0001-01-01, 9999-12-31) are valid days: a bound that
+    falls outside what a datetime can hold is clamped (utc_iso), never an error.
+    """
     if first and last and first > last:
         raise InvalidInput("'from' must not be after 'to'.")
     tz = zone(time_zone)
     lower = utc_iso(dt.datetime.combine(first, dt.time(), tz)) if first else EARLIEST
-    upper = (
-        utc_iso(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)) if last else LATEST
-    )
+    upper = LATEST
+    if last and last < dt.date.max:
+        upper = utc_iso(dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz))
     return lower, upper
 
 
@@ -56,19 +60,90 @@ def expiry(written_at: dt.datetime, retention_days: int | None) -> int | None:
     return int((written_at + dt.timedelta(days=retention_days)).timestamp())
 
 
-def to_entry(item: dict[str, Any], title: str, body: str) -> Entry:
+def to_entry(item: dict[str, Any], opened: dict[str, Any]) -> Entry:
+    """The member's view of a stored entry and its opened (`title`, `body`, `tags`, `reasons`)."""
     return Entry(
         id=item["entry_id"],
-        title=title,
-        body=body,
+        title=opened["title"] or "",
+        body=opened["body"] or "",
         mood=item.get("mood"),
         emotions=item.get("emotions") or [],
-        tags=item.get("tags") or [],
+        tags=opened["tags"] or [],
         written_at=item["written_at"],
         updated_at=item["updated_at"],
         version=item["version"],
-        risk=Risk.model_validate(item["risk"]),
+        risk=Risk.model_validate({**item["risk"], "reasons": opened["reasons"] or []}),
     )
+
+
+def plain_item(
+    user_id: str,
+    entry_id: str,
+    fields: dict[str, Any],
+    risk: Risk,
+    written: dt.datetime,
+    now: dt.datetime,
+    version: int,
+    retention_days: int | None,
+) -> dict[str, Any]:
+    """The plain part of a stored entry; the words are sealed beside it by the caller."""
+    stamp = utc_iso(now)
+    return {
+        "user_id": user_id,
+        "entry_id": entry_id,
+        "written_at": utc_iso(written),
+        "updated_at": stamp,
+        "change_seq": change_seq(stamp, entry_id),
+        "version": version,
+        "mood": fields.get("mood"),
+        "emotions": fields.get("emotions") or None,
+        # The level stays plain for the crisis workflow; the reasons are sealed.
+        "risk": risk.model_dump(mode="json", exclude={"reasons"}),
+        "risk_level": risk.level,
+        "expires_at": expiry(written, retention_days),
+    }
+
+
+def merged(
+    current: dict[str, Any], opened: dict[str, Any], given: dict[str, Any]
+) -> dict[str, Any]:
+    """A PATCH applied: null leaves the text as written; mood, emotions and tags can be cleared."""
+    fields = {
+        "mood": current.get("mood"),
+        "emotions": current.get("emotions"),
+        "tags": opened["tags"],
+    } | {k: v for k, v in given.items() if k in ("mood", "emotions", "tags")}
+    fields["title"] = opened["title"] if given.get("title") is None else given["title"]
+    fields["body"] = opened["body"] if given.get("body") is None else given["body"]
+    return fields
+
+
+def tombstone(user_id: str, entry_id: str, version: int, at: dt.datetime) -> dict[str, Any]:
+    """What a deleted entry leaves for sync: no text, gone after TOMBSTONE_DAYS."""
+    stamp = utc_iso(at)
+    return {
+        "user_id": user_id,
+        "entry_id": entry_id,
+        "deleted": True,
+        "version": version + 1,
+        "updated_at": stamp,
+        "change_seq": change_seq(stamp, entry_id),
+        "expires_at": int((at + dt.timedelta(days=TOMBSTONE_DAYS)).timestamp()),
+    }
+
+
+def settled_changes(
+    items: list[dict[str, Any]], after: str, more: bool, now: dt.datetime
+) -> tuple[list[dict[str, Any]], str, bool]:
+    """The changes a sync may hand out (settled ones), the next position, and whether more wait."""
+    settled = settled_until(now)
+    taken: list[dict[str, Any]] = []
+    for item in items:
+        if item["updated_at"] > settled:
+            return taken, after, False  # still settling: the app asks again shortly
+        taken.append(item)
+        after = item["change_seq"]
+    return taken, after, more
 
 
 def settled_until(now: dt.datetime) -> str:

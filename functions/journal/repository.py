@@ -1,8 +1,8 @@
 """The only module of the journal function that talks to DynamoDB.
 
 Items of a member share the partition `user_id`:
-- entries, sort key `entry_id`, holding only ciphertext of title and body
-  (`title_ct`, `body_ct`) and the member's wrapped data key (`edk`);
+- entries, sort key `entry_id`, holding only ciphertext of what the member wrote
+  (`title_ct`, `body_ct`, `tags_ct`) and of the lexicon's findings (`reasons_ct`);
 - tombstones of deleted entries (`deleted`, no text), kept for sync;
 - "#meta": the member's wrapped data key and journal retention.
 LSI `by_written` lists newest first; LSI `by_change` feeds sync.
@@ -10,6 +10,7 @@ LSI `by_written` lists newest first; LSI `by_change` feeds sync.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -96,15 +97,14 @@ class JournalRepository:
         last: str,
         limit: int,
         start_key: dict[str, Any] | None,
-        tag: str | None,
         mood: int | None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One Query: live entries written between two instants, newest first."""
+        """One Query: live entries written between two instants, newest first.
+
+        Tags are sealed, so a tag filter is applied by the caller after opening.
+        """
         filters = ["attribute_not_exists(deleted)"]
         values: dict[str, Any] = {":u": user_id, ":first": first, ":last": last}
-        if tag is not None:
-            filters.append("contains(tags, :tag)")
-            values[":tag"] = tag
         if mood is not None:
             filters.append("mood = :mood")
             values[":mood"] = mood
@@ -136,3 +136,44 @@ class JournalRepository:
             Limit=limit,
         )
         return [from_item(i) for i in response["Items"]], "LastEvaluatedKey" in response
+
+    def set_retention(self, user_id: str, days: int | None) -> None:
+        """Record the retention for new entries on "#meta" (the key joins it on the first entry)."""
+        key = self._key(user_id, META)
+        if days is None:
+            self._db.update_item(
+                TableName=self._table, Key=key, UpdateExpression="REMOVE retention_days"
+            )
+        else:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET retention_days = :d",
+                ExpressionAttributeValues=to_item({":d": days}),
+            )
+
+    def live_entries(self, user_id: str) -> Iterator[dict[str, Any]]:
+        """Every live entry of the member (no tombstones, no "#meta"), page by page."""
+        from shared.data_rights import query_partition
+
+        for item in query_partition(self._db, self._table, "user_id", user_id):
+            if item["entry_id"] != META and not item.get("deleted"):
+                yield item
+
+    def set_expiry(self, user_id: str, entry_id: str, expires_at: int | None) -> None:
+        """Set or clear a live entry's TTL; an entry deleted meanwhile is left alone."""
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(user_id, entry_id),
+            "ConditionExpression": "attribute_exists(entry_id) AND attribute_not_exists(deleted)",
+        }
+        if expires_at is None:
+            args["UpdateExpression"] = "REMOVE expires_at"
+        else:
+            args["UpdateExpression"] = "SET expires_at = :e"
+            args["ExpressionAttributeValues"] = to_item({":e": expires_at})
+        try:
+            self._db.update_item(**args)
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise

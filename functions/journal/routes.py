@@ -12,22 +12,22 @@ from fastapi import Depends, Header, Path, Query, Response
 from functions.journal.logic import (
     EARLIEST,
     TOMBSTONE_DAYS,
-    change_seq,
     day_bounds,
     etag,
-    expiry,
-    settled_until,
+    merged,
+    plain_item,
+    settled_changes,
     to_entry,
     token_too_old,
+    tombstone,
     version_from_etag,
 )
 from functions.journal.models import Change, Entry, EntryIn, EntryPage, EntryPatch, SyncPage
 from functions.journal.repository import JournalRepository
-from functions.journal.vault import Vault
+from functions.journal.vault import JournalVault, journal_vault
 from shared import aws
-from shared.clock import Clock, system_clock, utc_iso, zone
+from shared.clock import Clock, system_clock, zone
 from shared.cursor import decode_cursor, encode_cursor
-from shared.envelope import KeyRing
 from shared.errors import (
     Conflict,
     Gone,
@@ -53,9 +53,8 @@ def repository() -> JournalRepository:
 
 
 @cache
-def vault() -> Vault:
-    keyring = KeyRing(aws.client("kms"), settings(JournalSettings).journal_key_id)
-    return Vault(keyring, repository())
+def vault() -> JournalVault:
+    return journal_vault(repository())
 
 
 def clock() -> Clock:
@@ -68,7 +67,7 @@ def cursor_secret() -> bytes:
 
 Caller = Annotated[Identity, Depends(current_identity)]
 Repo = Annotated[JournalRepository, Depends(repository)]
-Sealer = Annotated[Vault, Depends(vault)]
+Sealer = Annotated[JournalVault, Depends(vault)]
 Now = Annotated[Clock, Depends(clock)]
 
 
@@ -98,37 +97,28 @@ def with_crisis_lines(entry: Entry, identity: Identity, at: dt.datetime) -> Entr
     return entry
 
 
-def _item(
+def _stored(
     identity: Identity,
     entry_id: str,
     fields: dict[str, Any],
-    title: str,
-    body: str,
-    sealer: Vault,
+    sealer: JournalVault,
     written: dt.datetime,
     now: dt.datetime,
     version: int,
-) -> tuple[dict[str, Any], Risk]:
-    """The stored form: ciphertext only, risk beside it, the member's retention applied."""
-    member = sealer.member_key(identity.user_id)
-    risk = assess(title, body)
-    stamp = utc_iso(now)
-    item = {
-        "user_id": identity.user_id,
-        "entry_id": entry_id,
-        "written_at": utc_iso(written),
-        "updated_at": stamp,
-        "change_seq": change_seq(stamp, entry_id),
-        "version": version,
-        "mood": fields.get("mood"),
-        "emotions": fields.get("emotions") or None,
+) -> tuple[dict[str, Any], Entry]:
+    """The stored form (plain structure, sealed words) and the member's view of it."""
+    risk = assess(fields["title"], fields["body"])
+    words = {
+        "title": fields["title"],
+        "body": fields["body"],
         "tags": fields.get("tags") or None,
-        "risk": risk.model_dump(mode="json"),
-        "risk_level": risk.level,  # top-level copy for the crisis workflow
-        "expires_at": expiry(written, member.retention_days),
-        **sealer.seal_text(member, identity.user_id, entry_id, title, body),
+        "reasons": risk.reasons or None,
     }
-    return item, risk
+    sealed, retention = sealer.seal(identity.user_id, entry_id, words)
+    item = plain_item(identity.user_id, entry_id, fields, risk, written, now, version, retention)
+    item |= sealed
+    opened = {"title": fields["title"], "body": fields["body"], "tags": fields.get("tags")}
+    return item, to_entry(item, opened | {"reasons": risk.reasons})
 
 
 @app.post(
@@ -146,17 +136,17 @@ def create_entry(
 ) -> Entry:
     at = now()
     entry_id = str(payload.client_id or uuid.uuid4())
-    fields = payload.model_dump(exclude={"client_id", "title", "body"})
-    item, _ = _item(identity, entry_id, fields, payload.title, payload.body, sealer, at, at, 1)
+    fields = payload.model_dump(exclude={"client_id"})
+    item, entry = _stored(identity, entry_id, fields, sealer, at, at, 1)
     if not repo.create(item):
         existing = repo.get(identity.user_id, entry_id)
         if existing is None or existing.get("deleted"):
             raise Conflict("This client_id belonged to an entry that was deleted; use a new one.")
         response.status_code = 200
         item = existing
-    title, body = sealer.open_text(item)
+        entry = to_entry(item, sealer.opener(identity.user_id)(item))
     response.headers["ETag"] = etag(item["version"])
-    return with_crisis_lines(to_entry(item, title, body), identity, at)
+    return with_crisis_lines(entry, identity, at)
 
 
 @app.get("/journal/entries", response_model=EntryPage, responses=ERRORS, summary="Newest first")
@@ -175,9 +165,12 @@ def list_entries(
     scope = f"journal|{identity.user_id}|{lower}|{upper}|{tag}|{mood}"
     secret = cursor_secret()
     items, last_key = repo.page(
-        identity.user_id, lower, upper, limit, decode_cursor(cursor, scope, secret), tag, mood
+        identity.user_id, lower, upper, limit, decode_cursor(cursor, scope, secret), mood
     )
-    entries = [to_entry(item, *sealer.open_text(item)) for item in items]
+    open_item = sealer.opener(identity.user_id) if items else None
+    entries = [to_entry(item, open_item(item)) for item in items] if open_item else []
+    if tag is not None:  # tags are sealed: filtered here, so a page may hold fewer than `limit`
+        entries = [e for e in entries if tag in e.tags]
     return EntryPage(items=entries, next_cursor=encode_cursor(last_key, scope, secret))
 
 
@@ -194,7 +187,7 @@ def get_entry(
 ) -> Entry:
     item = _live(repo, identity.user_id, entry_id)
     response.headers["ETag"] = etag(item["version"])
-    return to_entry(item, *sealer.open_text(item))
+    return to_entry(item, sealer.opener(identity.user_id)(item))
 
 
 @app.patch(
@@ -221,19 +214,15 @@ def patch_entry(
     current = _live(repo, identity.user_id, entry_id)
     if current["version"] != expected:
         raise stale_error(f"The entry is at version {current['version']}; read it again.")
-    old_title, old_body = sealer.open_text(current)
-    given = change.model_dump(exclude_unset=True, exclude={"version"})
-    fields = {k: current.get(k) for k in ("mood", "emotions", "tags")} | given
-    # null leaves the text as it is; only mood, emotions and tags can be cleared
-    title = old_title if given.get("title") is None else given["title"]
-    body = old_body if given.get("body") is None else given["body"]
+    opened = sealer.opener(identity.user_id)(current)
+    fields = merged(current, opened, change.model_dump(exclude_unset=True, exclude={"version"}))
     at = now()
     written = dt.datetime.fromisoformat(current["written_at"].replace("Z", "+00:00"))
-    item, _ = _item(identity, str(entry_id), fields, title, body, sealer, written, at, expected + 1)
+    item, entry = _stored(identity, str(entry_id), fields, sealer, written, at, expected + 1)
     if not repo.replace(item, expected):
         raise stale_error("The entry changed while you were saving; read it again.")
     response.headers["ETag"] = etag(item["version"])
-    return with_crisis_lines(to_entry(item, title, body), identity, at)
+    return with_crisis_lines(entry, identity, at)
 
 
 @app.delete(
@@ -248,18 +237,8 @@ def delete_entry(identity: Caller, repo: Repo, now: Now, entry_id: EntryId) -> R
         raise NotFound("No such entry.")
     if current.get("deleted"):
         return Response(status_code=204)
-    at = now()
-    stamp = utc_iso(at)
-    tombstone = {
-        "user_id": identity.user_id,
-        "entry_id": str(entry_id),
-        "deleted": True,
-        "version": current["version"] + 1,
-        "updated_at": stamp,
-        "change_seq": change_seq(stamp, str(entry_id)),
-        "expires_at": int((at + dt.timedelta(days=TOMBSTONE_DAYS)).timestamp()),
-    }
-    if not repo.replace(tombstone, current["version"]):
+    grave = tombstone(identity.user_id, str(entry_id), current["version"], now())
+    if not repo.replace(grave, current["version"]):
         raise Conflict("The entry changed while you were deleting it; try again.")
     return Response(status_code=204)
 
@@ -290,23 +269,15 @@ def sync(
             f"Tokens older than {TOMBSTONE_DAYS} days cannot see every deletion: sync fully."
         )
     items, more = repo.changes(identity.user_id, after, limit)
-    settled = settled_until(at)
-    changes: list[Change] = []
-    for item in items:
-        if item["updated_at"] > settled:
-            more = False  # still settling: the app asks again shortly
-            break
-        if item.get("deleted"):
-            changes.append(Change(id=item["entry_id"], deleted=True))
-        else:
-            changes.append(
-                Change(
-                    id=item["entry_id"],
-                    deleted=False,
-                    entry=to_entry(item, *sealer.open_text(item)),
-                )
-            )
-        after = item["change_seq"]
+    taken, after, more = settled_changes(items, after, more, at)
+    live = [i for i in taken if not i.get("deleted")]
+    open_item = sealer.opener(identity.user_id) if live else None
+    changes = [
+        Change(id=i["entry_id"], deleted=True)
+        if i.get("deleted") or open_item is None
+        else Change(id=i["entry_id"], deleted=False, entry=to_entry(i, open_item(i)))
+        for i in taken
+    ]
     next_token = encode_cursor({"after": after}, scope, secret)
     assert next_token is not None
     return SyncPage(changes=changes, next_token=next_token, has_more=more)

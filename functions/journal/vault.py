@@ -1,74 +1,64 @@
-"""Sealing and opening journal text for the routes: envelope keys plus the member's meta.
+"""The journal's sealed fields and the member's "#meta" item (wrapped data key, retention).
 
-The member's "#meta" item (wrapped data key and retention) is kept in memory for
-`meta_ttl` seconds, so a warm write reads nothing but the write itself.
+The "#meta" item is read once per `ttl` (shared/vault.py caches it), and the
+retention it holds comes with the same read, so a warm write reads nothing but
+the write itself.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from functions.journal.repository import JournalRepository
-from shared.envelope import KeyRing, open_sealed, seal
+from shared.vault import Vault, vault_for
 
-META_CACHE_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class MemberKey:
-    key: bytes
-    edk: bytes
-    retention_days: int | None
+PURPOSE = "journal"
+SEALED = ("title", "body", "tags", "reasons")
 
 
-class Vault:
-    def __init__(
-        self,
-        keyring: KeyRing,
-        repo: JournalRepository,
-        meta_ttl: float = META_CACHE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._keyring = keyring
+class JournalKeys:
+    """KeyStore over "#meta"; remembers the retention read with the key."""
+
+    def __init__(self, repo: JournalRepository) -> None:
         self._repo = repo
-        self._ttl = meta_ttl
-        self._monotonic = monotonic
-        self._meta: dict[str, tuple[float, bytes, int | None]] = {}
+        self._retention: dict[str, int | None] = {}
 
-    def member_key(self, user_id: str) -> MemberKey:
-        """The member's data key for writing, made (once, race-safe) on their first entry."""
-        cached = self._meta.get(user_id)
-        if cached is None or self._monotonic() - cached[0] >= self._ttl:
-            meta = self._repo.meta(user_id) or {}
-            edk = bytes(meta["edk"]) if meta.get("edk") is not None else None
-            if edk is None:
-                _, fresh = self._keyring.new_key(user_id)
-                if self._repo.create_meta(user_id, fresh):
-                    edk = fresh
-                else:  # another request made the member's key first: use theirs
-                    meta = self._repo.meta(user_id) or {}
-                    edk = bytes(meta["edk"])
-            cached = (self._monotonic(), edk, meta.get("retention_days"))
-            self._meta[user_id] = cached
-        _, edk, retention = cached
-        return MemberKey(self._keyring.unwrap(user_id, edk), edk, retention)
+    def load_key(self, user_id: str) -> bytes | None:
+        meta = self._repo.meta(user_id) or {}
+        self._retention[user_id] = meta.get("retention_days")
+        return bytes(meta["edk"]) if meta.get("edk") is not None else None
 
-    def seal_text(
-        self, member: MemberKey, user_id: str, entry_id: str, title: str, body: str
-    ) -> dict[str, Any]:
-        return {
-            "title_ct": seal(member.key, user_id, entry_id, "title", title),
-            "body_ct": seal(member.key, user_id, entry_id, "body", body),
-            "edk": member.edk,
-        }
+    def store_key(self, user_id: str, edk: bytes) -> bool:
+        return self._repo.create_meta(user_id, edk)
 
-    def open_text(self, item: dict[str, Any]) -> tuple[str, str]:
-        user_id, entry_id = item["user_id"], item["entry_id"]
-        key = self._keyring.unwrap(user_id, bytes(item["edk"]))
-        return (
-            open_sealed(key, user_id, entry_id, "title", bytes(item["title_ct"])),
-            open_sealed(key, user_id, entry_id, "body", bytes(item["body_ct"])),
-        )
+    def retention_days(self, user_id: str) -> int | None:
+        return self._retention.get(user_id)
+
+
+class JournalVault:
+    def __init__(self, vault: Vault, keys: JournalKeys) -> None:
+        self._vault = vault
+        self._keys = keys
+
+    def seal(
+        self, user_id: str, entry_id: str, fields: dict[str, Any]
+    ) -> tuple[dict[str, Any], int | None]:
+        """The `*_ct` attributes of an entry, and the member's retention for its expiry."""
+        key = self._vault.key_for_writing(user_id)
+        sealed: dict[str, Any] = dict.fromkeys((f"{n}_ct" for n in SEALED), None)
+        sealed |= self._vault.seal_fields(key, user_id, entry_id, fields)
+        return sealed, self._keys.retention_days(user_id)
+
+    def opener(self, user_id: str) -> Any:
+        """Opens this member's entries (one key lookup for a whole page)."""
+        key = self._vault.key_for_reading(user_id)
+
+        def open_item(item: dict[str, Any]) -> dict[str, Any]:
+            return self._vault.open_fields(key, user_id, item["entry_id"], item, SEALED)
+
+        return open_item
+
+
+def journal_vault(repo: JournalRepository) -> JournalVault:
+    keys = JournalKeys(repo)
+    return JournalVault(vault_for(PURPOSE, keys), keys)

@@ -12,33 +12,33 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Response
 
-from functions.resources.access import require_org_admin
-from functions.resources.repository import PUBLIC, ResourcesRepository, org_scope
 from shared import aws
-from shared.clock import Clock, system_clock, utc_iso
+from shared.clock import Clock, utc_iso
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import create_app, problem_responses
-from shared.identity import Identity, current_identity
+from shared.resources.access import require_org_admin
 from shared.resources.model import Resource
+from shared.resources.repository import PUBLIC, ResourcesRepository, ResourcesStore, org_scope
+from shared.routing import Caller, Now
 from shared.settings import ResourcesSettings, settings
 
-app = create_app("Resource admin API")
+
+def org_admin_only(identity: Caller) -> None:
+    """Every route here is an org admin's: anyone else gets 403 before the body is validated."""
+    require_org_admin(identity)
+
+
+app = create_app("Resource admin API", dependencies=[Depends(org_admin_only)])
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
 ResourceId = Annotated[str, Path(alias="id", max_length=64)]
 
 
 @cache
-def repository() -> ResourcesRepository:
+def repository() -> ResourcesStore:
     return ResourcesRepository(aws.client("dynamodb"), settings(ResourcesSettings).resources_table)
 
 
-def clock() -> Clock:
-    return system_clock
-
-
-Caller = Annotated[Identity, Depends(current_identity)]
-Repo = Annotated[ResourcesRepository, Depends(repository)]
-Now = Annotated[Clock, Depends(clock)]
+Repo = Annotated[ResourcesStore, Depends(repository)]
 
 
 def _stamped(resource: Resource, org_id: str, now: Clock) -> Resource:

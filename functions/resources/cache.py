@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 from shared.resources.model import Resource
+from shared.ttl_cache import TtlCache
 
 
 class ScopeReader(Protocol):
@@ -23,20 +25,13 @@ class DirectoryCache:
         self, reader: ScopeReader, ttl: float, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         self._reader = reader
-        self._ttl = ttl
-        self._monotonic = monotonic
-        self._scopes: dict[str, tuple[float, list[Resource]]] = {}
+        self._scopes: TtlCache[str, list[Resource]] = TtlCache(ttl, monotonic=monotonic)
 
     def resources(self, scopes: list[str]) -> list[Resource]:
-        now = self._monotonic()
         found: list[Resource] = []
         for scope in scopes:
-            cached = self._scopes.get(scope)
-            if cached is None or now - cached[0] >= self._ttl:
-                cached = (now, self._reader.scope(scope))
-                self._scopes[scope] = cached
-            found += cached[1]
+            found += self._scopes.get(scope, partial(self._reader.scope, scope))
         return found
 
     def invalidate(self, scope: str) -> None:
-        self._scopes.pop(scope, None)
+        self._scopes.invalidate(scope)

@@ -14,18 +14,19 @@ from typing import Annotated, Literal
 from fastapi import Depends, Header, Path, Query, Response
 from pydantic import BaseModel
 
-from functions.resources.access import require_org_admin, visible_scopes
 from functions.resources.cache import DirectoryCache
 from functions.resources.models import ResourceList, StaleList
-from functions.resources.repository import ResourcesRepository
 from shared import aws
-from shared.clock import Clock, system_clock, utc_iso
+from shared.clock import utc_iso
 from shared.errors import InvalidInput, NotFound
 from shared.http import create_app, problem_responses
-from shared.identity import Identity, current_identity
+from shared.identity import Identity
+from shared.resources.access import require_org_admin, visible_scopes
 from shared.resources.directory import ResourceView, pick_lang, search, stale, view
 from shared.resources.model import Audience, Kind, Lang
+from shared.resources.repository import ResourcesRepository, ResourcesStore
 from shared.resources.safety import CrisisResources, crisis_resources
+from shared.routing import Caller, Now
 from shared.settings import BaseSettings, ResourcesSettings, settings
 
 app = create_app("Resources API")
@@ -38,7 +39,7 @@ LangParam = Annotated[Literal["zh-CN", "en"] | None, Query(description="Override
 
 
 @cache
-def repository() -> ResourcesRepository:
+def repository() -> ResourcesStore:
     return ResourcesRepository(aws.client("dynamodb"), settings(ResourcesSettings).resources_table)
 
 
@@ -47,13 +48,7 @@ def directory() -> DirectoryCache:
     return DirectoryCache(repository(), ttl=settings(ResourcesSettings).cache_seconds)
 
 
-def clock() -> Clock:
-    return system_clock
-
-
-Caller = Annotated[Identity, Depends(current_identity)]
 Directory = Annotated[DirectoryCache, Depends(directory)]
-Now = Annotated[Clock, Depends(clock)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language", max_length=256)]
 IfNoneMatch = Annotated[str | None, Header(alias="If-None-Match", max_length=256)]
 

@@ -200,8 +200,9 @@ class Hours(BaseModel):
             return None
         try:
             zone(value)
-        except InvalidInput as error:
-            raise ValueError(error.detail) from None
+        except InvalidInput:
+            # Named for whoever edits data/resources; the HTTP layer never echoes it.
+            raise ValueError(f"Unknown time zone {value[:64]!r}.") from None
         return value
 
     @field_validator("note")

@@ -15,20 +15,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from shared.resources.directory import ResourceView, crisis_short_list, view
-from shared.resources.model import Lang, Resource
+from shared.resources.fallback import CRISIS_MESSAGES as STATIC_MESSAGES
+from shared.resources.model import LANGS, Lang, Resource
 
-CRISIS_MESSAGES: dict[Lang, str] = {
-    "zh-CN": (
-        # Chinese text uses full-width punctuation on purpose.
-        "你不必一个人扛着这些。如果你担心自己可能会伤害自己，请现在就拨打下面任意一条热线，"
-        "或尽快去最近的医院急诊科。情况紧急时，请拨打 120 急救电话或 110 报警电话。"
-    ),
-    "en": (
-        "You don't have to go through this alone. If you might act on thoughts of harming "
-        "yourself, call one of these lines now or go to the nearest emergency department. "
-        "In immediate danger, call your local emergency number (120 or 110 in mainland China)."
-    ),
-}
+# One wording for the directory's crisis lists and the static fallback (fallback.py).
+CRISIS_MESSAGES: dict[Lang, str] = {lang: STATIC_MESSAGES[lang] for lang in LANGS}
 
 # When no crisis line covers the member's region (unknown or not yet in the directory),
 # the response still carries lines: those of the region the app mostly serves.

@@ -1,14 +1,16 @@
-"""The only module of the resources function that talks to DynamoDB.
+"""The resources table: the only DynamoDB code of the resource directory.
 
-Partition `scope` is "public" (the verified national and international lines,
-loaded from data/resources/) or "org#<org_id>" (an organisation's own entries).
-Each item keeps the validated resource as one JSON document.
+The lookup function reads it, the resource-admin function writes it, and
+`local/seed_resources.py` loads the bundled files into it. Partition `scope` is
+"public" (the verified national and international lines, loaded from
+data/resources/) or "org#<org_id>" (an organisation's own entries). Each item
+keeps the validated resource as one JSON document.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +22,16 @@ PUBLIC = "public"
 
 def org_scope(org_id: str) -> str:
     return f"org#{org_id}"
+
+
+class ResourcesStore(Protocol):
+    """What the routes need of the table; `ResourcesRepository` and the unit fake implement it."""
+
+    def scope(self, scope: str) -> list[Resource]: ...
+
+    def put(self, scope: str, resource: Resource, *, exists: bool | None = None) -> bool: ...
+
+    def delete(self, scope: str, resource_id: str) -> bool: ...
 
 
 class ResourcesRepository:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functions.resources.repository import PUBLIC, org_scope
 from shared.errors import Forbidden
 from shared.identity import Identity
+from shared.resources.repository import PUBLIC, org_scope
 
 
 def visible_scopes(identity: Identity) -> list[str]:
