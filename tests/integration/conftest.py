@@ -31,7 +31,8 @@ def aws_session(local_cloud: dict[str, Any]) -> Iterator[RunningSession]:
         region_name=local_cloud["region"],
     )
     session.start(timeout=30)
-    for service in ("cognito-idp", "kms"):  # unknown to the plugin's port table
+    # Unknown to the plugin's port table:
+    for service in ("cognito-idp", "kms", "s3", "stepfunctions"):
         session.services[service] = port
     with session.botocore.patch_botocore():
         yield session
@@ -50,9 +51,10 @@ def function_env(
         "USER_POOL_ID": local_cloud["user_pool_id"],
         "CURSOR_SECRET_ARN": local_cloud["cursor_secret_arn"],
         "JOURNAL_TABLE": local_cloud["tables"]["journal"],
-        "JOURNAL_KEY_ID": local_cloud["journal_key_id"],
+        "SEALING_KEY_ID": local_cloud["sealing_key_id"],
         "RESOURCES_TABLE": local_cloud["tables"]["resources"],
         "REVOKED_TABLE": local_cloud["tables"]["revoked"],
+        "EXPORT_BUCKET": local_cloud["outputs"]["ExportBucketName"],
         "DEFAULT_TIME_ZONE": "Asia/Shanghai",
         "POWERTOOLS_METRICS_NAMESPACE": "PeerSupportTest",
     }

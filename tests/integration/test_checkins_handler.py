@@ -15,11 +15,13 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def count_items(dynamodb: Any, table: str, user: str) -> int:
+    """The member's check-ins (days; the "#key" item that holds their data key sorts before)."""
     return int(
         dynamodb.query(
             TableName=table,
-            KeyConditionExpression="user_id = :u",
-            ExpressionAttributeValues={":u": {"S": user}},
+            KeyConditionExpression="user_id = :u AND #d >= :first",
+            ExpressionAttributeNames={"#d": "date"},
+            ExpressionAttributeValues={":u": {"S": user}, ":first": {"S": "0"}},
             Select="COUNT",
         )["Count"]
     )

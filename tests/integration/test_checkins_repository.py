@@ -11,14 +11,17 @@ import pytest
 
 from functions.checkins.logic import build_checkin
 from functions.checkins.models import CheckinIn
-from functions.checkins.repository import CheckinsRepository
+from functions.checkins.repository import PURPOSE, CheckinKeys, CheckinsRepository
+from shared.vault import vault_for
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
 
 
 @pytest.fixture
 def repo(function_env: dict[str, Any]) -> CheckinsRepository:
-    return CheckinsRepository(boto3.client("dynamodb"), function_env["tables"]["checkins"])
+    table = function_env["tables"]["checkins"]
+    keys = CheckinKeys(boto3.client("dynamodb"), table)
+    return CheckinsRepository(boto3.client("dynamodb"), table, vault_for(PURPOSE, keys))
 
 
 def checkin(**fields: Any) -> Any:
@@ -57,9 +60,36 @@ def test_risk_level_is_stored_with_the_checkin_for_the_crisis_workflow(
         Key={"user_id": {"S": user}, "date": {"S": "2026-11-23"}},
     )["Item"]
 
-    # Then the risk level sits on the item beside its reasons
+    # Then the risk level sits on the item in plain, its reasons only sealed
     assert item["risk_level"] == {"S": "high"}
-    assert item["risk"]["M"]["reasons"]["L"] == [{"S": "phq9_item9_positive"}]
+    assert "reasons" not in item["risk"]["M"]
+    assert item["reasons_ct"]["B"][:1] == b"\x01"  # the ciphertext format version
+    stored = repo.get(user, NOW.date())
+    assert stored is not None
+    assert stored.risk.reasons == ["phq9_item9_positive"]
+
+
+def test_note_and_tags_reach_the_table_only_sealed(
+    repo: CheckinsRepository, dynamodb: Any, function_env: dict[str, Any]
+) -> None:
+    # Given a check-in with a note and tags
+    user = str(uuid.uuid4())
+    repo.save(user, "org-1", checkin(note="a private note", tags=["exam-week"]))
+
+    # When the member's partition is read raw
+    items = dynamodb.query(
+        TableName=function_env["tables"]["checkins"],
+        KeyConditionExpression="user_id = :u",
+        ExpressionAttributeValues={":u": {"S": user}},
+    )["Items"]
+
+    # Then neither text is in any attribute, and the repository opens them again
+    raw = repr(items)
+    assert "private note" not in raw and "exam-week" not in raw
+    assert {i["date"]["S"] for i in items} == {"#key", "2026-11-23"}
+    stored = repo.get(user, NOW.date())
+    assert stored is not None
+    assert (stored.note, stored.tags) == ("a private note", ["exam-week"])
 
 
 def test_page_reads_newest_first_within_the_range_and_resumes_from_the_last_key(

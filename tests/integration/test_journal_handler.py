@@ -72,13 +72,19 @@ def test_member_key_cannot_open_another_members_entry(
     created = response_json(
         invoke(api_event("journal/create_entry.json", claims=claims, body={"body": "mine"}))
     )
-    item = sdk.client("dynamodb").get_item(
+    assert created["body"] == "mine"
+    meta = sdk.client("dynamodb").get_item(
         TableName=function_env["tables"]["journal"],
-        Key={"user_id": {"S": claims["sub"]}, "entry_id": {"S": created["id"]}},
+        Key={"user_id": {"S": claims["sub"]}, "entry_id": {"S": "#meta"}},
     )["Item"]
-    keyring = KeyRing(sdk.client("kms"), function_env["journal_key_id"])
+    edk = bytes(meta["edk"]["B"])
+    journal = KeyRing(sdk.client("kms"), function_env["sealing_key_id"], "journal")
+    checkins = KeyRing(sdk.client("kms"), function_env["sealing_key_id"], "checkins")
 
-    # When its wrapped key is presented to KMS in another member's name
-    # Then KMS refuses: the encryption context binds the key to its member
+    # When its wrapped key is presented to KMS in another member's or feature's name
+    # Then KMS refuses: the encryption context binds the key to its member and feature
     with pytest.raises(sdk.client("kms").exceptions.InvalidCiphertextException):
-        keyring.unwrap(str(uuid.uuid4()), bytes(item["edk"]["B"]))
+        journal.unwrap(str(uuid.uuid4()), edk)
+    with pytest.raises(sdk.client("kms").exceptions.InvalidCiphertextException):
+        checkins.unwrap(claims["sub"], edk)
+    assert len(journal.unwrap(claims["sub"], edk)) == 32

@@ -1,15 +1,26 @@
-"""Export and erasure over HTTP: the member's data rights across every feature."""
+"""Export and erasure over HTTP: the member's data rights across every feature.
+
+Both run as Step Functions workflows on the local cloud, deployed with a sweep
+delay of a few seconds (local/timers.py); tests poll them with deadlines.
+"""
 
 from __future__ import annotations
 
+import io
+import json
+import time
 import uuid
-from collections.abc import Callable
+import zipfile
 from typing import Any
 
 import httpx
+import pytest
 
 from local.deploy import aws_client
 from local.token import id_token
+from shared.revocation import subject_hash
+
+DEADLINE_SECONDS = 90.0
 
 
 def enrol(local_cloud: dict[str, Any], cognito: Any) -> tuple[str, str, dict[str, str]]:
@@ -30,9 +41,13 @@ def enrol(local_cloud: dict[str, Any], cognito: Any) -> tuple[str, str, dict[str
     return username, sub, auth
 
 
+def client(local_cloud: dict[str, Any], service: str) -> Any:
+    return aws_client(service, local_cloud["aws_endpoint_url"], local_cloud["region"])
+
+
 def owned_items(local_cloud: dict[str, Any], sub: str) -> dict[str, int]:
-    """How many items each table holds for the member (by partition key)."""
-    dynamodb = aws_client("dynamodb", local_cloud["aws_endpoint_url"], local_cloud["region"])
+    """How many items each feature table holds for the member (by partition key)."""
+    dynamodb = client(local_cloud, "dynamodb")
     counts = {}
     for feature in ("accounts", "checkins", "journal"):
         counts[feature] = dynamodb.query(
@@ -44,63 +59,230 @@ def owned_items(local_cloud: dict[str, Any], sub: str) -> dict[str, int]:
     return counts
 
 
-def test_export_holds_what_was_written(
+def finished_erasure(local_cloud: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """The erasure run's description once it has ended (polled with a deadline)."""
+    sfn = client(local_cloud, "stepfunctions")
+    machine = local_cloud["outputs"]["ErasureStateMachineArn"]
+    arn = machine.replace(":stateMachine:", ":execution:") + ":" + request_id
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        run = sfn.describe_execution(executionArn=arn)
+        if run["status"] != "RUNNING":
+            return dict(run)
+        time.sleep(0.25)
+    raise AssertionError(f"erasure {request_id} still running after {DEADLINE_SECONDS}s")
+
+
+def downloaded_export(api: httpx.Client, auth: dict[str, str]) -> dict[str, Any]:
+    """Ask for an export, wait until it is ready, download it: {feature: document}."""
+    started = api.post("me/exports", headers=auth)
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while True:
+        status = api.get(f"me/exports/{started.json()['id']}", headers=auth).json()
+        if status["status"] != "running":
+            break
+        assert time.monotonic() < deadline, "the export did not finish in time"
+        time.sleep(0.25)
+    assert status["status"] == "ready", status
+    archive = httpx.get(status["url"], timeout=60)
+    assert archive.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as bundle:
+        return {
+            name.removesuffix(".json"): json.loads(bundle.read(name)) for name in bundle.namelist()
+        }
+
+
+def every_table_dump(local_cloud: dict[str, Any]) -> bytes:
+    """Every item of every table of the stack, text and binary values alike, as bytes."""
+    dynamodb = client(local_cloud, "dynamodb")
+    dump = io.BytesIO()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, bytes | bytearray):
+            dump.write(bytes(value))
+        elif isinstance(value, dict):
+            for key, inner in value.items():
+                dump.write(str(key).encode())
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+        else:
+            dump.write(str(value).encode())
+
+    for table in dynamodb.list_tables()["TableNames"]:
+        if not table.startswith(local_cloud["stack_name"]):
+            continue
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            walk(page["Items"])
+    return dump.getvalue()
+
+
+def test_export_holds_what_was_written_and_only_allowlisted_fields(
     api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
 ) -> None:
     # Given a member with a profile, a check-in and two journal entries (one deleted)
-    _, _, auth = enrol(local_cloud, cognito)
+    _, sub, auth = enrol(local_cloud, cognito)
     api.put("me", headers=auth, json={"display_name": "Lan"})
-    api.post("checkins", headers=auth, json={"mood": 3, "note": "ok day"})
+    api.post("checkins", headers=auth, json={"mood": 3, "note": "ok day", "tags": ["exam"]})
     kept = api.post(
-        "journal/entries", headers=auth, json={"title": "日记", "body": "写给自己"}
+        "journal/entries", headers=auth, json={"title": "日记", "body": "写给自己", "tags": ["me"]}
     ).json()
     gone = api.post("journal/entries", headers=auth, json={"body": "delete me"}).json()
     api.delete(f"journal/entries/{gone['id']}", headers=auth)
 
-    # When they export their data
-    export = api.get("me/export", headers=auth)
+    # When they export their data and download it
+    export = downloaded_export(api, auth)
 
-    # Then the document holds each of them, decrypted, and nothing deleted or internal
-    body = export.json()
-    assert export.status_code == 200
-    assert body["profile"]["display_name"] == "Lan"
-    assert [c["note"] for c in body["checkins"]] == ["ok day"]
-    entries = [(e["id"], e["title"], e["body"]) for e in body["journal_entries"]]
-    assert entries == [(kept["id"], "日记", "写给自己")]
-    assert "edk" not in export.text and "body_ct" not in export.text
+    # Then each feature's file holds what they wrote, opened, and nothing deleted or internal
+    assert sorted(export) == ["accounts", "checkins", "journal"]
+    assert export["accounts"]["profile"]["display_name"] == "Lan"
+    assert [(c["note"], c["tags"]) for c in export["checkins"]["checkins"]] == [
+        ("ok day", ["exam"])
+    ]
+    entries = [
+        (e["id"], e["title"], e["body"], e["tags"]) for e in export["journal"]["journal_entries"]
+    ]
+    assert entries == [(kept["id"], "日记", "写给自己", ["me"])]
+    text = json.dumps(export)
+    for internal in ("edk", "_ct", "change_seq", "org_id", "risk_level", "expires_at"):
+        assert internal not in text
+    assert sub in text  # the member's own id is theirs to see
 
 
-def test_erasure_removes_everything_and_the_token_stops_working(
+def test_export_larger_than_a_lambda_response_downloads_every_entry(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
+) -> None:
+    # Given a member with more than 6 MB of journal text (120 entries of 20,000 Chinese characters)
+    _, _, auth = enrol(local_cloud, cognito)
+    written = set()
+    for n in range(120):
+        body = f"{n:04d}" + "心" * 19_996
+        created = api.post("journal/entries", headers=auth, json={"body": body})
+        assert created.status_code == 201, created.text
+        written.add(created.json()["id"])
+
+    # When they export
+    export = downloaded_export(api, auth)
+
+    # Then every entry arrives whole: the export does not pass through a Lambda response
+    entries = export["journal"]["journal_entries"]
+    assert {e["id"] for e in entries} == written
+    assert all(len(e["body"]) == 20_000 for e in entries)
+    assert len(json.dumps(export, ensure_ascii=False).encode()) > 6 * 1024 * 1024
+
+
+def test_erasure_leaves_no_data_no_id_and_no_account(
     api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
 ) -> None:
     # Given a member with data in every feature
     username, sub, auth = enrol(local_cloud, cognito)
     api.get("me", headers=auth)
-    api.post("checkins", headers=auth, json={"mood": 2})
+    api.post("checkins", headers=auth, json={"mood": 2, "note": "bye"})
     api.post("journal/entries", headers=auth, json={"body": "private"})
     assert all(count > 0 for count in owned_items(local_cloud, sub).values())
 
-    # When they erase their account, and the app repeats the request
-    first = api.delete("me", headers=auth)
-    again = api.delete("me", headers=auth)
+    # When they erase their account and the workflow ends
+    started = api.delete("me", headers=auth)
+    run = finished_erasure(local_cloud, started.json()["id"])
 
-    # Then nothing of them remains, the user is gone, and the old token is refused everywhere
-    assert (first.status_code, again.status_code) == (204, 204)
+    # Then nothing of them remains, the user is gone, the token is refused, and only
+    # hashes of their id are kept (the revocation and the audit record)
+    assert started.status_code == 202
+    assert run["status"] == "SUCCEEDED", run
     assert owned_items(local_cloud, sub) == {"accounts": 0, "checkins": 0, "journal": 0}
     users = cognito.list_users(
         UserPoolId=local_cloud["user_pool_id"], Filter=f'username = "{username}"'
     )
     assert users["Users"] == []
     assert api.get("me", headers=auth).status_code == 401
+    dump = every_table_dump(local_cloud)
+    assert sub.encode() not in dump and username.encode() not in dump
+    audit = client(local_cloud, "dynamodb").query(
+        TableName=local_cloud["tables"]["data_rights_audit"],
+        KeyConditionExpression="subject = :s",
+        ExpressionAttributeValues={":s": {"S": subject_hash(sub)}},
+    )["Items"]
+    assert len(audit) == 1
+    # the first pass erased the check-in and the "#key" item that held its data key
+    assert audit[0]["passes"]["L"][0]["M"]["checkins"] == {"N": "2"}
 
 
-def test_retention_sets_expiry_on_existing_entries(
+def test_a_write_with_the_old_token_on_a_warm_container_is_gone_after_the_sweep(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
+) -> None:
+    # Given a member whose check-ins and profile containers are warm (their revocation
+    # list was just read)
+    _, sub, auth = enrol(local_cloud, cognito)
+    api.get("checkins", headers=auth)
+    api.get("me", headers=auth)
+
+    # When they erase their account and, at once, write again with the same token
+    started = api.delete("me", headers=auth)
+    slipped = api.post("checkins", headers=auth, json={"mood": 1, "note": "still here"})
+    run = finished_erasure(local_cloud, started.json()["id"])
+
+    # Then whatever slipped through before the containers refreshed their list is gone
+    # after the second pass, and the token is refused now
+    assert slipped.status_code in (201, 401), slipped.text
+    assert run["status"] == "SUCCEEDED", run
+    assert owned_items(local_cloud, sub) == {"accounts": 0, "checkins": 0, "journal": 0}
+    assert api.post("checkins", headers=auth, json={"mood": 1}).status_code == 401
+    assert b"still here" not in every_table_dump(local_cloud)
+
+
+def test_delete_me_twice_runs_twice_and_both_succeed(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
+) -> None:
+    # Given a member who asked to be erased
+    _, sub, auth = enrol(local_cloud, cognito)
+    api.post("checkins", headers=auth, json={"mood": 3})
+    first = api.delete("me", headers=auth)
+
+    # When the app repeats the request (the token is still signed)
+    again = api.delete("me", headers=auth)
+
+    # Then a second run starts, and both end well with nothing left
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert first.json()["id"] != again.json()["id"]
+    for response in (first, again):
+        assert finished_erasure(local_cloud, response.json()["id"])["status"] == "SUCCEEDED"
+    assert owned_items(local_cloud, sub) == {"accounts": 0, "checkins": 0, "journal": 0}
+
+
+def test_marker_text_is_in_no_table_in_any_form(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
+) -> None:
+    # Given a marker in a check-in's note and tags (sent with an Idempotency-Key), a
+    # journal entry's title, body and tags, and a risky journal text the lexicon flags
+    _, _, auth = enrol(local_cloud, cognito)
+    marker = f"mk{uuid.uuid4().hex[:12]}"
+    checkin = {"mood": 2, "note": f"note {marker}", "tags": [f"t{marker}"]}
+    saved = api.post("checkins", headers=auth | {"Idempotency-Key": marker}, json=checkin)
+    entry = {"title": f"title {marker}", "body": f"body {marker}", "tags": [f"j{marker}"]}
+    written = api.post("journal/entries", headers=auth, json=entry)
+    risky = api.post("journal/entries", headers=auth, json={"body": "I want to die"})
+
+    # When every table of the stack is read, text and binary attributes alike
+    dump = every_table_dump(local_cloud)
+
+    # Then the marker and the lexicon's finding appear nowhere, though the member reads them back
+    assert (saved.status_code, written.status_code, risky.status_code) == (201, 201, 201)
+    assert risky.json()["risk"]["reasons"] == ["lexicon:en_want_to_die"]
+    assert marker.encode() not in dump
+    assert b"want_to_die" not in dump
+    listed = api.get("journal/entries", headers=auth).json()["items"]
+    assert {e["title"] for e in listed} == {"", f"title {marker}"}
+
+
+def test_retention_reaches_existing_entries_through_the_profile_stream(
     api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
 ) -> None:
     # Given a member with one journal entry and no retention
     _, sub, auth = enrol(local_cloud, cognito)
     entry = api.post("journal/entries", headers=auth, json={"body": "keep a while"}).json()
-    dynamodb = aws_client("dynamodb", local_cloud["aws_endpoint_url"], local_cloud["region"])
+    dynamodb = client(local_cloud, "dynamodb")
 
     def expires() -> str | None:
         item = dynamodb.get_item(
@@ -109,25 +291,33 @@ def test_retention_sets_expiry_on_existing_entries(
         )["Item"]
         return item.get("expires_at", {}).get("N")
 
-    before = expires()
+    def eventually(wanted: Any) -> Any:
+        deadline = time.monotonic() + 30
+        while (found := expires()) is not wanted and not (wanted is ... and found is not None):
+            assert time.monotonic() < deadline, f"expiry still {found!r}"
+            time.sleep(0.2)
+        return found
 
-    # When they choose to keep journal entries for 30 days, then to keep them for ever
+    # When they choose to keep journal entries for 30 days, then for ever
     set_30 = api.put("me", headers=auth, json={"journal_retention_days": 30})
-    after_30 = expires()
+    after_30 = eventually(...)
     api.put("me", headers=auth, json={"journal_retention_days": None})
 
-    # Then the entry gained a TTL 30 days after it was written, and lost it again
-    assert before is None
+    # Then the entry gains a TTL 30 days after it was written, and loses it again
     assert set_30.json()["journal_retention_days"] == 30
-    assert after_30 is not None
-    assert expires() is None
+    written = dt_epoch(entry["written_at"])
+    assert int(after_30) == written + 30 * 86_400
+    assert eventually(None) is None
+
+
+def dt_epoch(iso: str) -> int:
+    import datetime as dt
+
+    return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
 
 
 def test_others_are_untouched_by_an_erasure(
-    api: httpx.Client,
-    local_cloud: dict[str, Any],
-    cognito: Any,
-    login: Callable[..., dict[str, str]],
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
 ) -> None:
     # Given two members with check-ins
     _, _, leaving = enrol(local_cloud, cognito)
@@ -135,9 +325,24 @@ def test_others_are_untouched_by_an_erasure(
     api.post("checkins", headers=leaving, json={"mood": 3})
     api.post("checkins", headers=staying, json={"mood": 4})
 
-    # When one erases their account
-    api.delete("me", headers=leaving)
+    # When one erases their account and the workflow ends
+    finished_erasure(local_cloud, api.delete("me", headers=leaving).json()["id"])
 
     # Then the other's data and access are as they were
     assert owned_items(local_cloud, staying_sub)["checkins"] == 1
     assert api.get("checkins", headers=staying).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["me/export"])
+def test_the_old_synchronous_export_is_gone(
+    api: httpx.Client, path: str, cognito: Any, local_cloud: dict[str, Any]
+) -> None:
+    # Given a member
+    _, _, auth = enrol(local_cloud, cognito)
+
+    # When they call the removed route
+    response = api.get(path, headers=auth)
+
+    # Then it is an unknown route, answered as problem+json
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from typing import Any
+import os
+from typing import Any, cast
 
+from functions.accounts.workflows import ExportState, Workflows
 from functions.checkins.models import Checkin
+from functions.checkins.repository import CheckinsStore
+from functions.journal.repository import META, JournalRepository, JournalStore
+from functions.journal.vault import PURPOSE as JOURNAL
+from functions.journal.vault import JournalKeys, JournalVault
+from shared.envelope import KeyRing
 from shared.identity import Identity, Role
+from shared.vault import Vault
 
 
 class Caller:
@@ -134,24 +143,166 @@ class FakeAccountsRepository:
             self.mirrored.append((username, dict(attributes)))
 
 
-class FakeMemberData:
-    """Same contract as functions.accounts.member_data.MemberData, in memory."""
+class FakeWorkflows:
+    """Same contract as functions.accounts.workflows.DataRightsWorkflows: runs in lists."""
 
     def __init__(self) -> None:
-        self.checkin_items: dict[str, list[dict[str, Any]]] = {}
-        self.journal_items: dict[str, list[dict[str, Any]]] = {}
-        self.retention: dict[str, int | None] = {}
-        self.erased: list[str] = []
+        self.erasures: list[tuple[str, str, str]] = []
+        self.exports: dict[str, tuple[str, ExportState]] = {}  # id -> (owner, state)
 
-    def checkins(self, user_id: str) -> list[dict[str, Any]]:
-        return list(self.checkin_items.get(user_id, []))
+    def start_erasure(self, request_id: str, user_id: str, username: str, at: str) -> None:
+        self.erasures.append((request_id, user_id, username))
 
-    def journal_entries(self, user_id: str) -> list[dict[str, Any]]:
-        return list(self.journal_items.get(user_id, []))
+    def start_export(self, export_id: str, user_id: str) -> None:
+        self.exports[export_id] = (user_id, "running")
 
-    def erase(self, user_id: str) -> int:
-        self.erased.append(user_id)
-        return len(self.checkin_items.pop(user_id, [])) + len(self.journal_items.pop(user_id, []))
+    def export_state(self, export_id: str, user_id: str) -> tuple[ExportState, str | None] | None:
+        found = self.exports.get(export_id)
+        if found is None or found[0] != user_id:
+            return None
+        state = found[1]
+        return state, (f"https://exports.example/{export_id}.zip" if state == "ready" else None)
 
-    def set_journal_retention(self, user_id: str, days: int | None) -> None:
-        self.retention[user_id] = days
+
+class KmsRefused(Exception):
+    """What the fake KMS raises where KMS answers InvalidCiphertextException."""
+
+
+class FakeKms:
+    """The KMS calls a KeyRing makes, in memory: wrapped keys are opaque handles.
+
+    Like KMS, it refuses to unwrap a key under another encryption context or key id;
+    `calls` counts the calls by operation, so tests can see what the cache saved.
+    """
+
+    def __init__(self) -> None:
+        self._wrapped: dict[bytes, tuple[str, dict[str, str], bytes]] = {}
+        self.calls: dict[str, int] = {}
+
+    def _count(self, operation: str) -> None:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+
+    def generate_data_key(
+        self, *, KeyId: str, KeySpec: str, EncryptionContext: dict[str, str]
+    ) -> dict[str, Any]:
+        self._count("generate_data_key")
+        assert KeySpec == "AES_256"
+        plain = os.urandom(32)
+        blob = b"wrapped:" + os.urandom(16)
+        self._wrapped[blob] = (KeyId, dict(EncryptionContext), plain)
+        return {"Plaintext": plain, "CiphertextBlob": blob, "KeyId": KeyId}
+
+    def decrypt(
+        self, *, CiphertextBlob: bytes, KeyId: str, EncryptionContext: dict[str, str]
+    ) -> dict[str, Any]:
+        self._count("decrypt")
+        found = self._wrapped.get(bytes(CiphertextBlob))
+        if found is None or found[:2] != (KeyId, EncryptionContext):
+            raise KmsRefused("InvalidCiphertextException")
+        return {"Plaintext": found[2], "KeyId": KeyId}
+
+
+def fake_keyring(purpose: str, kms: FakeKms | None = None) -> KeyRing:
+    """A real KeyRing over the in-memory KMS: no AWS call, the same caching."""
+    return KeyRing(kms or FakeKms(), "alias/fake-sealing-key", purpose)
+
+
+class FakeJournalRepository:
+    """Same contract as JournalRepository (`JournalStore`, plus the "#meta" item), in a dict.
+
+    Items are kept as DynamoDB would keep them: copied, without None attributes. `page`
+    walks the `by_written` index (entries only: tombstones and "#meta" have no
+    `written_at`), newest first, and like DynamoDB applies `limit` before the filters.
+    """
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def _put(self, item: dict[str, Any]) -> None:
+        stored = {k: copy.deepcopy(v) for k, v in item.items() if v is not None}
+        self.items[(item["user_id"], item["entry_id"])] = stored
+
+    def _mine(self, user_id: str) -> list[dict[str, Any]]:
+        return [v for (u, _), v in self.items.items() if u == user_id]
+
+    def meta(self, user_id: str) -> dict[str, Any] | None:
+        return self.get(user_id, META)
+
+    def create_meta(self, user_id: str, edk: bytes) -> bool:
+        meta = self.items.get((user_id, META)) or {"user_id": user_id, "entry_id": META}
+        if "edk" in meta:
+            return False
+        self._put(meta | {"edk": edk})
+        return True
+
+    def set_retention(self, user_id: str, days: int | None) -> None:
+        meta = self.items.get((user_id, META)) or {"user_id": user_id, "entry_id": META}
+        self._put(meta | {"retention_days": days})
+
+    def get(self, user_id: str, entry_id: str) -> dict[str, Any] | None:
+        item = self.items.get((user_id, entry_id))
+        return copy.deepcopy(item) if item is not None else None
+
+    def create(self, item: dict[str, Any]) -> bool:
+        if (item["user_id"], item["entry_id"]) in self.items:
+            return False
+        self._put(item)
+        return True
+
+    def replace(self, item: dict[str, Any], expected_version: int) -> bool:
+        current = self.items.get((item["user_id"], item["entry_id"]))
+        if current is None or current.get("version") != expected_version or "deleted" in current:
+            return False
+        self._put(item)
+        return True
+
+    def page(
+        self,
+        user_id: str,
+        first: str,
+        last: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        mood: int | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        def position(item: dict[str, Any]) -> tuple[str, str]:
+            return item["written_at"], item["entry_id"]
+
+        indexed = sorted(
+            (i for i in self._mine(user_id) if "written_at" in i), key=position, reverse=True
+        )
+        rows = [i for i in indexed if first <= i["written_at"] <= last]
+        if start_key:
+            rows = [i for i in rows if position(i) < position(start_key)]
+        evaluated = rows[:limit]
+        kept = [
+            copy.deepcopy(i)
+            for i in evaluated
+            if "deleted" not in i and (mood is None or i.get("mood") == mood)
+        ]
+        last_key = None
+        if len(rows) > limit:
+            end = evaluated[-1]
+            last_key = {k: end[k] for k in ("user_id", "entry_id", "written_at")}
+        return kept, last_key
+
+    def changes(self, user_id: str, after: str, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        rows = sorted(
+            (i for i in self._mine(user_id) if i.get("change_seq", "") > after),
+            key=lambda i: str(i["change_seq"]),
+        )
+        return [copy.deepcopy(i) for i in rows[:limit]], len(rows) > limit
+
+
+def fake_journal_vault(repo: FakeJournalRepository, kms: FakeKms | None = None) -> JournalVault:
+    """The real JournalVault over the fake repository's "#meta" and the in-memory KMS."""
+    # JournalKeys is typed on the concrete repository; it only calls meta() and
+    # create_meta(), which the fake has.
+    keys = JournalKeys(cast(JournalRepository, repo))
+    return JournalVault(Vault(fake_keyring(JOURNAL, kms), keys), keys)
+
+
+# mypy fails here if a fake drifts from the contract the routes are typed against.
+_checkins: CheckinsStore = FakeCheckinsRepository()
+_journal: JournalStore = FakeJournalRepository()
+_workflows: Workflows = FakeWorkflows()

@@ -11,14 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.accounts import routes
-from functions.accounts.routes import app, clock, member_data, repository
+from functions.accounts.routes import app, repository, workflows
 from shared.errors import PROBLEM_TYPE_BASE
-from shared.identity import current_identity
+from shared.identity import current_identity, verified_identity
+from shared.routing import clock
 from shared.settings import AccountsSettings
 from tests.support.fakes import (
     Caller,
     FakeAccountsRepository,
-    FakeMemberData,
+    FakeWorkflows,
     MovableClock,
     member,
 )
@@ -43,22 +44,23 @@ def now() -> MovableClock:
 
 
 @pytest.fixture
-def data() -> FakeMemberData:
-    return FakeMemberData()
+def flows() -> FakeWorkflows:
+    return FakeWorkflows()
 
 
 @pytest.fixture
 def api(
     repo: FakeAccountsRepository,
-    data: FakeMemberData,
+    flows: FakeWorkflows,
     caller: Caller,
     now: MovableClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[TestClient]:
     app.dependency_overrides[current_identity] = caller
+    app.dependency_overrides[verified_identity] = caller
     app.dependency_overrides[repository] = lambda: repo
     app.dependency_overrides[clock] = lambda: now
-    app.dependency_overrides[member_data] = lambda: data
+    app.dependency_overrides[workflows] = lambda: flows
     monkeypatch.setattr(
         routes,
         "settings",
@@ -324,26 +326,17 @@ def test_region_name_as_time_zone_is_422(api: TestClient) -> None:
 # --- data rights ---------------------------------------------------------------------------
 
 
-def test_retention_change_reaches_the_journal(api: TestClient, data: FakeMemberData) -> None:
+def test_retention_choice_is_kept_on_the_profile(
+    api: TestClient, repo: FakeAccountsRepository
+) -> None:
     # Given a member
     # When they keep journal entries for 30 days, then for ever
     kept = api.put("/me", json={"journal_retention_days": 30}).json()
     api.put("/me", json={"journal_retention_days": None})
 
-    # Then the profile shows it and the journal was told both times
+    # Then the profile showed it, and now holds no retention (the journal reads the stream)
     assert kept["journal_retention_days"] == 30
-    assert data.retention == {"user-a": None}
-
-
-def test_profile_change_without_retention_leaves_the_journal_alone(
-    api: TestClient, data: FakeMemberData
-) -> None:
-    # Given a member
-    # When they change only their name
-    api.put("/me", json={"display_name": "Mei"})
-
-    # Then the journal's retention is not touched
-    assert data.retention == {}
+    assert "journal_retention_days" not in repo.profiles["user-a"]
 
 
 @pytest.mark.parametrize("days", [0, 3651, -1, "30", 1.5])
@@ -356,16 +349,67 @@ def test_bad_retention_is_422(api: TestClient, days: Any) -> None:
     assert_problem(response, 422, "invalid-input")
 
 
-def test_export_gathers_every_feature(api: TestClient, data: FakeMemberData) -> None:
-    # Given a member with a check-in and a journal entry
-    data.checkin_items["user-a"] = [{"date": "2026-05-01", "mood": 3}]
-    data.journal_items["user-a"] = [{"id": "e1", "title": "t", "body": "b"}]
+def test_delete_me_starts_the_erasure_workflow_and_answers_202(
+    api: TestClient, flows: FakeWorkflows
+) -> None:
+    # Given a member
+    # When they ask to be erased
+    response = api.delete("/me")
 
-    # When they export
-    body = api.get("/me/export").json()
+    # Then the erasure workflow runs for them and the answer says so at once
+    assert response.status_code == 202
+    assert response.json()["status"] == "erasing"
+    assert flows.erasures == [(response.json()["id"], "user-a", "user-a")]
 
-    # Then the document holds the profile and both features' data
-    assert body["profile"]["user_id"] == "user-a"
-    assert body["checkins"] == [{"date": "2026-05-01", "mood": 3}]
-    assert body["journal_entries"] == [{"id": "e1", "title": "t", "body": "b"}]
-    assert body["format"] == "peer-support-export/1"
+
+def test_delete_me_twice_runs_the_erasure_twice(api: TestClient, flows: FakeWorkflows) -> None:
+    # Given a member who asked to be erased
+    first = api.delete("/me").json()["id"]
+
+    # When they ask again
+    second = api.delete("/me").json()["id"]
+
+    # Then a second run starts: a retry is never a silent no-op
+    assert first != second
+    assert [run[0] for run in flows.erasures] == [first, second]
+
+
+def test_export_starts_a_workflow_and_answers_202_with_its_id(
+    api: TestClient, flows: FakeWorkflows
+) -> None:
+    # Given a member
+    # When they ask for an export
+    response = api.post("/me/exports")
+
+    # Then it runs in the background and the answer tells where to look
+    assert response.status_code == 202
+    export_id = response.json()["id"]
+    assert response.headers["location"] == f"me/exports/{export_id}"
+    assert flows.exports[export_id] == ("user-a", "running")
+    assert api.get(f"/me/exports/{export_id}").json()["status"] == "running"
+
+
+def test_a_ready_export_gives_a_link_that_expires_in_15_minutes(
+    api: TestClient, flows: FakeWorkflows, now: MovableClock
+) -> None:
+    # Given a member's finished export
+    flows.exports["0b5c3d8e-0000-4000-8000-000000000001"] = ("user-a", "ready")
+
+    # When they ask for it
+    body = api.get("/me/exports/0b5c3d8e-0000-4000-8000-000000000001").json()
+
+    # Then it is ready with a link, valid 15 minutes from now
+    assert body["status"] == "ready"
+    assert body["url"].endswith(".zip")
+    assert body["url_expires_at"] == "2026-05-01T18:15:00.000Z"
+
+
+def test_another_members_export_is_404(api: TestClient, flows: FakeWorkflows) -> None:
+    # Given an export that belongs to someone else
+    flows.exports["0b5c3d8e-0000-4000-8000-000000000002"] = ("user-b", "ready")
+
+    # When this member asks for it
+    response = api.get("/me/exports/0b5c3d8e-0000-4000-8000-000000000002")
+
+    # Then it looks exactly like no export at all
+    assert_problem(response, 404, "not-found")

@@ -6,7 +6,14 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from shared.clock import check_not_future, local_day, zone
+from shared.clock import (
+    EARLIEST_UTC_ISO,
+    LATEST_UTC_ISO,
+    check_not_future,
+    local_day,
+    utc_iso,
+    zone,
+)
 from shared.errors import InvalidInput
 
 
@@ -206,3 +213,47 @@ def test_check_not_future_rejects_tomorrow() -> None:
     # Then it is refused as a future day
     with pytest.raises(InvalidInput, match="future"):
         check_not_future(date(2026, 5, 3), today=date(2026, 5, 2))
+
+
+def test_unknown_zone_message_never_repeats_the_name() -> None:
+    # Given a name that came from a client or its token
+    name = "Secret/Place"
+    # When it is refused
+    with pytest.raises(InvalidInput) as refused:
+        zone(name)
+    # Then the message does not repeat it
+    assert name not in refused.value.detail
+    assert "Secret" not in str(refused.value)
+
+
+# --- utc_iso at the ends of the calendar -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        pytest.param(
+            datetime(2026, 5, 2, 2, 0, tzinfo=timezone(timedelta(hours=8))),
+            "2026-05-01T18:00:00.000Z",
+            id="ordinary",
+        ),
+        pytest.param(
+            datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=14))),
+            EARLIEST_UTC_ISO,
+            id="year-1-east-of-utc",
+        ),
+        pytest.param(
+            datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-12))),
+            LATEST_UTC_ISO,
+            id="year-9999-west-of-utc",
+        ),
+        pytest.param(datetime.min.replace(tzinfo=UTC), EARLIEST_UTC_ISO, id="datetime-min"),
+        pytest.param(
+            datetime.max.replace(tzinfo=UTC), "9999-12-31T23:59:59.999Z", id="datetime-max"
+        ),
+    ],
+)
+def test_utc_iso_clamps_instants_beyond_the_calendar(moment: datetime, expected: str) -> None:
+    # Given an aware instant, ordinary or beyond what a datetime holds in UTC
+    # When written as UTC ISO / Then it is exact, or clamped to an end instead of overflowing
+    assert utc_iso(moment) == expected

@@ -176,3 +176,75 @@ def test_username_falls_back_to_sub_and_blank_optional_claims_become_none() -> N
         None,
         None,
     )
+
+
+# --- claims the app can write: zoneinfo and locale ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "zoneinfo",
+    [
+        pytest.param("Mars/Olympus", id="unknown"),
+        pytest.param("Asia", id="region-folder"),
+        pytest.param("../../etc/passwd", id="path"),
+        pytest.param("/etc/localtime", id="absolute-path"),
+        pytest.param("Asia/Shang\x00hai", id="nul"),
+        pytest.param("A" * 200, id="too-long"),
+        pytest.param("asia/shanghai", id="wrong-case"),
+        pytest.param(["Asia/Shanghai"], id="not-a-string"),
+    ],
+)
+def test_invalid_zoneinfo_claim_is_dropped(zoneinfo: Any) -> None:
+    # Given an ID token whose app-writable zoneinfo claim is not an IANA zone
+    claims = id_token_claims(zoneinfo=zoneinfo)
+    # When the caller is built
+    identity = identity_from_claims(claims)
+    # Then the zone is unknown (the deployment default applies), and the rest is kept
+    assert (identity.zoneinfo, identity.locale, identity.user_id) == (None, "zh-CN", "0b6e-sub")
+
+
+@pytest.mark.parametrize(
+    "locale",
+    [
+        pytest.param("english", id="word"),
+        pytest.param("zh_CN", id="underscore"),
+        pytest.param("zh-CN\n", id="trailing-newline"),
+        pytest.param("zh-CN\u202e", id="bidi-override"),
+        pytest.param("x" * 300, id="too-long"),
+        pytest.param("<script>", id="markup"),
+        pytest.param(7, id="not-a-string"),
+    ],
+)
+def test_invalid_locale_claim_is_dropped(locale: Any) -> None:
+    # Given an ID token whose app-writable locale claim is not a locale tag
+    claims = id_token_claims(locale=locale)
+    # When the caller is built
+    identity = identity_from_claims(claims)
+    # Then the locale is unknown (the default applies), and the zone is kept
+    assert (identity.locale, identity.zoneinfo) == (None, "Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("zoneinfo", "locale"),
+    [
+        ("Europe/London", "en-GB"),
+        ("America/Argentina/Buenos_Aires", "es-419"),
+        ("UTC", "zh-Hans-CN"),
+        ("Asia/Kolkata", "en"),
+    ],
+)
+def test_valid_zoneinfo_and_locale_claims_are_kept(zoneinfo: str, locale: str) -> None:
+    # Given an ID token with a real zone and locale / When the caller is built / Then both stay
+    identity = identity_from_claims(id_token_claims(zoneinfo=zoneinfo, locale=locale))
+    assert (identity.zoneinfo, identity.locale) == (zoneinfo, locale)
+
+
+def test_a_first_profile_never_stores_an_invalid_claim() -> None:
+    # Given a token whose zoneinfo and locale were tampered with
+    from functions.accounts.logic import DEFAULT_LOCALE, new_profile
+
+    identity = identity_from_claims(id_token_claims(zoneinfo="Mars/Olympus", locale="klingon!"))
+    # When the first-use profile is made from it
+    profile = new_profile(identity, "Asia/Shanghai", "2026-05-01T18:00:00.000Z")
+    # Then the defaults are stored, not the claims
+    assert (profile["time_zone"], profile["locale"]) == ("Asia/Shanghai", DEFAULT_LOCALE)

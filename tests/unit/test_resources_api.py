@@ -10,15 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.resource_admin.routes import app as admin_app
-from functions.resource_admin.routes import clock as admin_clock
 from functions.resource_admin.routes import repository as admin_repository
 from functions.resources.cache import DirectoryCache
-from functions.resources.repository import PUBLIC
-from functions.resources.routes import app, clock, current_identity, directory, repository
-from shared.identity import Identity
+from functions.resources.routes import app, directory, repository
+from shared.identity import Identity, current_identity
 from shared.resources.model import Resource
+from shared.resources.repository import PUBLIC
+from shared.routing import clock
 from tests.support.fakes import Caller
-from tests.support.resources import raw_entry
+from tests.support.resources import FakeResourcesRepository, raw_entry
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
 
@@ -32,26 +32,6 @@ def entry(
         regions=regions or ["CN"],
         crisis=crisis,
     )
-
-
-class FakeResourcesRepository:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], Resource] = {}
-        self.reads = 0
-
-    def scope(self, scope: str) -> list[Resource]:
-        self.reads += 1
-        return [r for (s, _), r in self.items.items() if s == scope]
-
-    def put(self, scope: str, resource: Resource, *, exists: bool | None = None) -> bool:
-        present = (scope, resource.id) in self.items
-        if exists is not None and present != exists:
-            return False
-        self.items[(scope, resource.id)] = resource
-        return True
-
-    def delete(self, scope: str, resource_id: str) -> bool:
-        return self.items.pop((scope, resource_id), None) is not None
 
 
 def person(org: str = "school-a", role: str = "member") -> Identity:
@@ -91,7 +71,7 @@ def admin(repo: FakeResourcesRepository, caller: Caller) -> Iterator[TestClient]
     """The resource-admin function's app, writing to the same table as the lookups read."""
     admin_app.dependency_overrides[current_identity] = caller
     admin_app.dependency_overrides[admin_repository] = lambda: repo
-    admin_app.dependency_overrides[admin_clock] = lambda: lambda: NOW
+    admin_app.dependency_overrides[clock] = lambda: lambda: NOW
     try:
         yield TestClient(admin_app)
     finally:
