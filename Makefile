@@ -30,9 +30,10 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy functions shared local bench tests
 	$(VENV)/bin/cfn-lint template.yaml
 
-## make bench: cold import ratios and AWS calls per request, written to bench/results.json
+## make bench: cold-import instruction ratios (valgrind callgrind) and AWS calls per request,
+## written to bench/results.json; BENCH_ARGS=--recount counts unchanged handlers again
 bench: $(VENV)/.installed
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 ## make token USER=mei: a fresh ID token for a demo user of the running local cloud
 token: $(VENV)/.installed

@@ -133,7 +133,7 @@ def function_environment(stack: dict[str, Any]) -> dict[str, str]:
         "CURSOR_SECRET_ARN": stack["cursor_secret_arn"],
         "RESOURCES_TABLE": stack["tables"]["resources"],
         "JOURNAL_TABLE": stack["tables"]["journal"],
-        "JOURNAL_KEY_ID": stack["journal_key_id"],
+        "SEALING_KEY_ID": stack["sealing_key_id"],
         "REVOKED_TABLE": stack["tables"]["revoked"],
         # Measure per-request work: the revocation list is refreshed on its own schedule
         # (every 30 s in production) and reported as a cold cost.
@@ -485,7 +485,7 @@ def measure(stack: dict[str, Any]) -> Scenario:
     # Imported by name, like the handlers: the functions' code is measured, not type-checked here.
     aws = import_module("shared.aws")
     import_module("shared.settings").settings.cache_clear()
-    aws.secret_bytes.cache_clear()
+    import_module("shared.signing_keys")._provider.cache_clear()
     if aws.client.cache_info().currsize:
         raise RuntimeError("an AWS client was made before the call hook was installed")
     recorder = CallRecorder()

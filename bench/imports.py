@@ -1,47 +1,41 @@
-"""Cold import cost of each HTTP handler module, as a ratio to the framework floor.
+"""Cold import of each handler module: the conditions every probe runs in, and wall-clock time.
 
-Each sample is one fresh interpreter that times a single import statement with
-time.perf_counter, so interpreter start-up is left out. Handler and floor
-samples are interleaved (and their order rotated each round) so drift in the
-machine's load hits them alike; the verdict uses the ratio of medians.
+Every probe is a fresh interpreter that imports one handler module (or a floor) from
+a snapshot of the code package, the way Lambda starts a container:
+- the snapshot is taken once per run, so edits made meanwhile do not move the numbers;
+- the project's code is compiled from source at each import (Lambda's /var/task is
+  read-only and the package carries no bytecode), the dependencies' cached bytecode
+  is used (the layer has it);
+- the environment is a short fixed list with PYTHONHASHSEED=0 and none of the variables
+  template.yaml gives the functions: importing a handler must not need them.
+
+The headline (bench/instructions.py) counts instructions. The wall-clock medians here
+are reported beside it: each sample times a single import statement with
+time.perf_counter (interpreter start-up left out), handler and floor samples are
+interleaved, their order rotated each round, so drift in the machine's load hits them alike.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import statistics
+import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
-from typing import Any
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
+from local.package import CODE_PACKAGES
 from local.requirements import ROOT
 
-HANDLER_MODULES = (
-    "functions.accounts.handler",
-    "functions.checkins.handler",
-    "functions.resources.handler",
-    "functions.resource_admin.handler",
-    "functions.journal.handler",
-)
-FLOOR = "boto3, fastapi, mangum, aws_lambda_powertools"
-TARGET_RATIO = 1.15
-ROUNDS = 20
-# What template.yaml gives the functions: importing a handler must not need any of it.
-FUNCTION_ENV = (
-    "ACCOUNTS_TABLE",
-    "USER_POOL_ID",
-    "CHECKINS_TABLE",
-    "IDEMPOTENCY_TABLE",
-    "CURSOR_SECRET_ARN",
-    "DEFAULT_TIME_ZONE",
-    "DEFAULT_REGION",
-    "RESOURCES_TABLE",
-    "JOURNAL_TABLE",
-    "JOURNAL_KEY_ID",
-    "REVOKED_TABLE",
-    "TRACE_AWS_CALLS",
-)
+FLOORS = {
+    "http": "boto3, fastapi, mangum, aws_lambda_powertools",
+    "non-http": "boto3, aws_lambda_powertools",
+}
+TARGETS = {"http": 1.15, "non-http": 1.10}
+ROUNDS = 10
+HASH_SEED = "0"
 _MARK = "BENCH_IMPORT_SECONDS="
 _PROBE = (
     "import time\n"
@@ -50,80 +44,104 @@ _PROBE = (
     "elapsed = time.perf_counter() - start\n"
     f"print('{_MARK}' + repr(elapsed))\n"
 )
+_LOADED = "BENCH_LOADED="
+_CHECK = (
+    "import os, sys\n"
+    "import {modules}\n"
+    "root = os.getcwd() + os.sep\n"
+    "for module in list(sys.modules.values()):\n"
+    "    path = os.path.abspath(getattr(module, '__file__', None) or os.sep)\n"
+    "    if path.startswith(root):\n"
+    f"        print('{_LOADED}' + path.removeprefix(root))\n"
+)
 
 
-@dataclass
-class ImportResult:
-    module: str
-    samples: list[float]
-    floor_samples: list[float]
-    target: float = TARGET_RATIO
-
-    @property
-    def min_s(self) -> float:
-        return min(self.samples)
-
-    @property
-    def median_s(self) -> float:
-        return statistics.median(self.samples)
-
-    @property
-    def floor_median_s(self) -> float:
-        return statistics.median(self.floor_samples)
-
-    @property
-    def ratio(self) -> float:
-        return self.median_s / self.floor_median_s
-
-    @property
-    def passed(self) -> bool:
-        return self.ratio <= self.target
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "min_s": self.min_s,
-            "median_s": self.median_s,
-            "ratio_of_medians": self.ratio,
-            "ratio_of_mins": self.min_s / min(self.floor_samples),
-            "passed": self.passed,
-        }
+class ImportFailed(RuntimeError):
+    """An import that raised in a fresh interpreter; the message ends with its error."""
 
 
-def probe_env() -> dict[str, str]:
-    """This environment without the functions' variables, and with bytecode caching allowed."""
-    drop = {*FUNCTION_ENV, "PYTHONDONTWRITEBYTECODE"}
-    return {k: v for k, v in os.environ.items() if k not in drop}
+@contextlib.contextmanager
+def code_snapshot() -> Iterator[Path]:
+    """A copy of the code package (functions/, shared/, data/) without bytecode caches."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-code-"))
+    try:
+        for package in CODE_PACKAGES:
+            if (ROOT / package).is_dir():
+                shutil.copytree(
+                    ROOT / package,
+                    folder / package,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                )
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def time_import(modules: str, env: dict[str, str]) -> float:
-    """Seconds that `import <modules>` takes in a fresh interpreter started in the project root."""
-    result = subprocess.run(
-        [sys.executable, "-c", _PROBE.format(modules=modules)],
-        cwd=ROOT,
+def module_exists(code: Path, module: str) -> bool:
+    path = code.joinpath(*module.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def probe_env(withheld: set[str]) -> dict[str, str]:
+    """A fixed environment: same counts from a shell or from make, nothing the functions get."""
+    env = {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": os.environ.get("HOME", "/nonexistent"),
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": HASH_SEED,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    return {k: v for k, v in env.items() if k not in withheld}
+
+
+def error_tail(stderr: str, lines: int = 4) -> str:
+    """The end of a failed probe's stderr, without valgrind's own '==pid==' lines."""
+    kept = [line for line in stderr.splitlines() if line.strip() and not line.startswith("==")]
+    return "\n".join(kept[-lines:])
+
+
+def _run(script: str, code: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=code,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def check_import(modules: str, code: Path, env: dict[str, str]) -> list[str]:
+    """Import once in a fresh interpreter; return the snapshot's files it loaded (sorted)."""
+    result = _run(_CHECK.format(modules=modules), code, env)
     if result.returncode != 0:
-        raise RuntimeError(f"`import {modules}` failed in a fresh interpreter:\n{result.stderr}")
+        raise ImportFailed(f"`import {modules}` failed:\n{error_tail(result.stderr)}")
+    return sorted(
+        line.removeprefix(_LOADED)
+        for line in result.stdout.splitlines()
+        if line.startswith(_LOADED)
+    )
+
+
+def time_import(modules: str, code: Path, env: dict[str, str]) -> float:
+    """Seconds that `import <modules>` takes in a fresh interpreter started in the snapshot."""
+    result = _run(_PROBE.format(modules=modules), code, env)
+    if result.returncode != 0:
+        raise ImportFailed(f"`import {modules}` failed:\n{error_tail(result.stderr)}")
     for line in result.stdout.splitlines():
         if line.startswith(_MARK):
             return float(line.removeprefix(_MARK))
-    raise RuntimeError(f"`import {modules}` printed no timing:\n{result.stdout}")
+    raise ImportFailed(f"`import {modules}` printed no timing:\n{result.stdout}")
 
 
-def measure(rounds: int = ROUNDS) -> tuple[list[float], list[ImportResult]]:
-    """Floor samples and one result per handler module, all from the same interleaved run."""
-    env = probe_env()
-    cases = [FLOOR, *HANDLER_MODULES]
-    for modules in cases:  # warm-up: compile and cache bytecode, warm the file cache
-        time_import(modules, env)
+def measure(
+    cases: list[str], code: Path, env: dict[str, str], rounds: int = ROUNDS
+) -> dict[str, list[float]]:
+    """Wall-clock samples of `import <case>` for each case, from one interleaved run."""
     samples: dict[str, list[float]] = {modules: [] for modules in cases}
     for round_no in range(rounds):
         shift = round_no % len(cases)
         for modules in cases[shift:] + cases[:shift]:
-            samples[modules].append(time_import(modules, env))
-    floor = samples[FLOOR]
-    return floor, [ImportResult(m, samples[m], floor) for m in HANDLER_MODULES]
+            samples[modules].append(time_import(modules, code, env))
+    return samples

@@ -5,63 +5,22 @@ Exits 1 if any target is missed. See docs DESIGN.md §8 for what is measured and
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, imports
+from bench import calls, cold
 from bench.calls import Target
+from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
 from local.emulator import free_port
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1000:7.1f} ms"
-
-
-def cold_imports() -> tuple[dict[str, Any], list[Target]]:
-    print(f"== Cold import: {imports.ROUNDS} interleaved rounds, fresh interpreter per sample")
-    floor, results = imports.measure()
-    floor_min, floor_median = min(floor), statistics.median(floor)
-    print(f"floor: import {imports.FLOOR}")
-    print(f"{'module':<30} {'min':>10} {'median':>10} {'ratio':>7}  target")
-    print(f"{'floor':<30} {ms(floor_min):>10} {ms(floor_median):>10}")
-    targets = []
-    for r in results:
-        print(
-            f"{r.module:<30} {ms(r.min_s):>10} {ms(r.median_s):>10} {r.ratio:7.3f}"
-            f"  <= {r.target:.2f} {verdict(r.passed)}"
-        )
-        targets.append(
-            Target(
-                f"cold import {r.module} / floor (medians)",
-                f"<= {r.target:.2f}",
-                f"{r.ratio:.3f}",
-                r.passed,
-            )
-        )
-    data = {
-        "rounds": imports.ROUNDS,
-        "floor": {
-            "modules": imports.FLOOR,
-            "samples": floor,
-            "min_s": floor_min,
-            "median_s": floor_median,
-        },
-        "handlers": [r.to_json() for r in results],
-    }
-    return data, targets
 
 
 def print_rows(rows: list[calls.Row]) -> None:
@@ -93,9 +52,29 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
     return {"rows": [r.to_json() for r in scenario.rows]}, scenario.targets()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="measure the cold imports only, print them, leave results.json alone",
+    )
+    parser.add_argument(
+        "--recount",
+        action="store_true",
+        help="run every cold-import case under callgrind, even those counted before",
+    )
+    args = parser.parse_args(argv)
     started = time.perf_counter()
-    import_data, targets = cold_imports()
+    try:
+        import_data, targets = cold.measure(recount=args.recount)
+    except MissingTool as error:
+        print(f"\nFAIL: {error}", file=sys.stderr)
+        return 1
+    if args.cold_only:
+        passed = all(t.passed for t in targets)
+        print(f"\n{verdict(passed)}: cold imports only, {time.perf_counter() - started:.0f} s")
+        return 0 if passed else 1
     calls_data, call_targets = aws_calls()
     targets += call_targets
     print("\n== Targets")

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from functions.resources.repository import PUBLIC, ResourcesRepository, document
 from local.deploy import aws_client
 from local.requirements import ROOT
 from local.stack import read
 from shared.clock import system_clock, utc_iso
 from shared.resources.loader import load_directory
+from shared.resources.repository import PUBLIC, ResourcesRepository, document
 
 DATA = ROOT / "data" / "resources"
 

@@ -19,11 +19,3 @@ _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard",
 @cache
 def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)
-
-
-@cache
-def secret_bytes(secret_id: str) -> bytes:
-    """A Secrets Manager secret's value, read once per container."""
-    return str(
-        client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    ).encode()

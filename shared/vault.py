@@ -67,6 +67,10 @@ class Vault:
             return None
         return self._keyring.unwrap(user_id, edk)
 
+    def remember(self, user_id: str, edk: bytes) -> None:
+        """A wrapped key the caller just read with other data: saves the vault its own read."""
+        self._edks.put(user_id, edk)
+
     def forget(self, user_id: str) -> None:
         self._edks.invalidate(user_id)
 

@@ -12,7 +12,7 @@ from fastapi import Depends, Path, Response
 from functions.accounts.logic import changes_from, new_profile, to_profile, token_attributes
 from functions.accounts.models import ErasureStarted, ExportStatus, Health, Profile, ProfileUpdate
 from functions.accounts.repository import AccountsRepository
-from functions.accounts.workflows import LINK_SECONDS, DataRightsWorkflows
+from functions.accounts.workflows import LINK_SECONDS, DataRightsWorkflows, Workflows
 from shared import aws
 from shared.clock import utc_iso
 from shared.errors import NotFound
@@ -40,7 +40,7 @@ def repository() -> AccountsRepository:
 
 
 @cache
-def workflows() -> DataRightsWorkflows:
+def workflows() -> Workflows:
     config = settings(AccountsSettings)
     return DataRightsWorkflows(
         aws.client("stepfunctions"),
@@ -52,7 +52,7 @@ def workflows() -> DataRightsWorkflows:
 
 
 Repo = Annotated[AccountsRepository, Depends(repository)]
-Flows = Annotated[DataRightsWorkflows, Depends(workflows)]
+Flows = Annotated[Workflows, Depends(workflows)]
 
 
 @app.get("/health", response_model=Health, summary="Liveness; needs no token and touches nothing")

@@ -9,7 +9,7 @@ the execution is the record, named by the request's id.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +28,18 @@ _STATES: dict[str, ExportState] = {
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """arn:...:stateMachine:<machine> -> arn:...:execution:<machine>:<name>."""
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+class Workflows(Protocol):
+    """What the routes need; the unit tier's fake implements the same."""
+
+    def start_erasure(self, request_id: str, user_id: str, username: str, at: str) -> None: ...
+
+    def start_export(self, export_id: str, user_id: str) -> None: ...
+
+    def export_state(
+        self, export_id: str, user_id: str
+    ) -> tuple[ExportState, str | None] | None: ...
 
 
 class DataRightsWorkflows:

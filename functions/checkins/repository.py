@@ -62,7 +62,10 @@ class CheckinKeys:
         return to_item({"user_id": user_id, "date": KEY_ITEM})
 
     def load_key(self, user_id: str) -> bytes | None:
-        item = self._db.get_item(TableName=self._table, Key=self._key(user_id)).get("Item")
+        # Consistent: the loser of a race to make the key must see the winner's.
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
+        ).get("Item")
         return bytes(from_item(item)["edk"]) if item else None
 
     def store_key(self, user_id: str, edk: bytes) -> bool:

@@ -26,6 +26,7 @@ from shared.identity import Identity, current_identity
 from shared.observability import logger, metrics
 from shared.risk import CRISIS_LEVELS
 from shared.settings import BaseSettings, CheckinsSettings, settings
+from shared.signing_keys import SigningKeys, signing_keys
 
 app = create_app("Check-ins API")
 
@@ -47,8 +48,8 @@ def clock() -> Clock:
     return system_clock
 
 
-def cursor_secret() -> bytes:
-    return aws.secret_bytes(settings(CheckinsSettings).cursor_secret_arn)
+def cursor_secret() -> SigningKeys:
+    return signing_keys(settings(CheckinsSettings).cursor_secret_arn)
 
 
 def member_time_zone(identity: Identity) -> str:

@@ -11,7 +11,7 @@ LSI `by_written` lists newest first; LSI `by_change` feeds sync.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,38 @@ from shared.dynamo import from_item, to_item
 META = "#meta"
 BY_WRITTEN = "by_written"
 BY_CHANGE = "by_change"
+
+
+class MetaStore(Protocol):
+    """The member's "#meta" item: what the journal's vault needs."""
+
+    def meta(self, user_id: str) -> dict[str, Any] | None: ...
+
+    def create_meta(self, user_id: str, edk: bytes) -> bool: ...
+
+
+class JournalStore(Protocol):
+    """What the routes need; the unit tier's fake implements the same."""
+
+    def get(self, user_id: str, entry_id: str) -> dict[str, Any] | None: ...
+
+    def create(self, item: dict[str, Any]) -> bool: ...
+
+    def replace(self, item: dict[str, Any], expected_version: int) -> bool: ...
+
+    def page(
+        self,
+        user_id: str,
+        first: str,
+        last: str,
+        limit: int,
+        start_key: dict[str, Any] | None,
+        mood: int | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
+
+    def changes(
+        self, user_id: str, after: str, limit: int
+    ) -> tuple[list[dict[str, Any]], bool]: ...
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -35,7 +67,10 @@ class JournalRepository:
         return to_item({"user_id": user_id, "entry_id": entry_id})
 
     def meta(self, user_id: str) -> dict[str, Any] | None:
-        item = self._db.get_item(TableName=self._table, Key=self._key(user_id, META)).get("Item")
+        """The member's "#meta" item, read strongly consistent: a retention just set counts."""
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(user_id, META), ConsistentRead=True
+        ).get("Item")
         return from_item(item) if item else None
 
     def create_meta(self, user_id: str, edk: bytes) -> bool:

@@ -23,7 +23,7 @@ from functions.journal.logic import (
     version_from_etag,
 )
 from functions.journal.models import Change, Entry, EntryIn, EntryPage, EntryPatch, SyncPage
-from functions.journal.repository import JournalRepository
+from functions.journal.repository import JournalRepository, JournalStore
 from functions.journal.vault import JournalVault, journal_vault
 from shared import aws
 from shared.clock import Clock, system_clock, zone
@@ -40,6 +40,7 @@ from shared.http import create_app, problem_responses
 from shared.identity import Identity, current_identity
 from shared.risk import CRISIS_LEVELS, Risk
 from shared.settings import BaseSettings, JournalSettings, settings
+from shared.signing_keys import SigningKeys, signing_keys
 
 # A body of 20,000 Chinese characters is ~60 KB of UTF-8, plus JSON escaping.
 app = create_app("Journal API", max_body_bytes=160 * 1024)
@@ -47,26 +48,30 @@ ERRORS = problem_responses(400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 428
 EntryId = Annotated[uuid.UUID, Path(alias="id", description="The entry's id (a UUID)")]
 
 
-@cache
-def repository() -> JournalRepository:
+def _table() -> JournalRepository:
     return JournalRepository(aws.client("dynamodb"), settings(JournalSettings).journal_table)
 
 
 @cache
+def repository() -> JournalStore:
+    return _table()
+
+
+@cache
 def vault() -> JournalVault:
-    return journal_vault(repository())
+    return journal_vault(_table())
 
 
 def clock() -> Clock:
     return system_clock
 
 
-def cursor_secret() -> bytes:
-    return aws.secret_bytes(settings(JournalSettings).cursor_secret_arn)
+def cursor_secret() -> SigningKeys:
+    return signing_keys(settings(JournalSettings).cursor_secret_arn)
 
 
 Caller = Annotated[Identity, Depends(current_identity)]
-Repo = Annotated[JournalRepository, Depends(repository)]
+Repo = Annotated[JournalStore, Depends(repository)]
 Sealer = Annotated[JournalVault, Depends(vault)]
 Now = Annotated[Clock, Depends(clock)]
 
@@ -174,7 +179,7 @@ def list_entries(
     return EntryPage(items=entries, next_cursor=encode_cursor(last_key, scope, secret))
 
 
-def _live(repo: JournalRepository, user_id: str, entry_id: uuid.UUID) -> dict[str, Any]:
+def _live(repo: JournalStore, user_id: str, entry_id: uuid.UUID) -> dict[str, Any]:
     item = repo.get(user_id, str(entry_id))
     if item is None or item.get("deleted"):
         raise NotFound("No such entry.")

@@ -20,6 +20,7 @@ from pytest_localstack.session import RunningSession
 from shared import aws
 from shared.revocation import revocations
 from shared.settings import settings
+from shared.signing_keys import _provider
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +63,7 @@ def function_env(
     os.environ.update(env)
     settings.cache_clear()
     aws.client.cache_clear()
-    aws.secret_bytes.cache_clear()
+    _provider.cache_clear()
     revocations.cache_clear()
     try:
         yield local_cloud

@@ -5,12 +5,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
-from typing import Any, cast
+from typing import Any
 
 from functions.accounts.workflows import ExportState, Workflows
 from functions.checkins.models import Checkin
 from functions.checkins.repository import CheckinsStore
-from functions.journal.repository import META, JournalRepository, JournalStore
+from functions.journal.repository import META, JournalStore
 from functions.journal.vault import PURPOSE as JOURNAL
 from functions.journal.vault import JournalKeys, JournalVault
 from shared.envelope import KeyRing
@@ -296,10 +296,7 @@ class FakeJournalRepository:
 
 def fake_journal_vault(repo: FakeJournalRepository, kms: FakeKms | None = None) -> JournalVault:
     """The real JournalVault over the fake repository's "#meta" and the in-memory KMS."""
-    # JournalKeys is typed on the concrete repository; it only calls meta() and
-    # create_meta(), which the fake has.
-    keys = JournalKeys(cast(JournalRepository, repo))
-    return JournalVault(Vault(fake_keyring(JOURNAL, kms), keys), keys)
+    return JournalVault(Vault(fake_keyring(JOURNAL, kms), JournalKeys(repo)), repo)
 
 
 # mypy fails here if a fake drifts from the contract the routes are typed against.

@@ -12,6 +12,7 @@ import pytest
 
 from shared.cursor import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from shared.errors import InvalidCursor
+from shared.signing_keys import SigningKeys, key_id
 
 SECRET = b"k" * 32
 SCOPE = "checkins|user-a|2000-01-01|2026-05-02"
@@ -66,8 +67,9 @@ def test_cursor_is_opaque_base64url_with_a_signature() -> None:
     # Given a cursor
     made = cursor()
     # When its shape is inspected
-    payload, signature = made.split(".")
-    # Then both halves are unpadded base64url and the date is not readable as plain text
+    kid, payload, signature = made.split(".")
+    # Then it names its key, both halves are unpadded base64url, and the date is not readable
+    assert kid == key_id(SECRET)
     assert set(payload + signature) <= set(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     )
@@ -178,3 +180,28 @@ def test_non_ascii_cursor_is_refused(garbage: str) -> None:
     # Then it is refused as an invalid cursor like any other garbage
     with pytest.raises(InvalidCursor):
         decode_cursor(garbage, SCOPE, SECRET)
+
+
+def test_cursor_made_before_a_key_rotation_is_still_accepted() -> None:
+    # Given a cursor signed with the key in use before a rotation
+    made = encode_cursor({"user_id": "u", "date": "2026-04-28"}, SCOPE, b"old-key" * 4)
+
+    # When it comes back after the rotation, while the old key is still the previous one
+    rotated = SigningKeys(current=b"new-key" * 4, previous=b"old-key" * 4)
+
+    # Then it is accepted, and a new cursor is signed with the new key
+    assert decode_cursor(made, SCOPE, rotated) == {"user_id": "u", "date": "2026-04-28"}
+    fresh = encode_cursor({"user_id": "u"}, SCOPE, rotated)
+    assert fresh is not None and fresh.startswith(key_id(b"new-key" * 4) + ".")
+
+
+def test_cursor_signed_with_a_retired_key_is_refused() -> None:
+    # Given a cursor signed with a key that is neither current nor previous
+    made = encode_cursor({"user_id": "u"}, SCOPE, b"retired" * 4)
+
+    # When it comes back
+    keys = SigningKeys(current=b"new-key" * 4, previous=b"old-key" * 4)
+
+    # Then it is refused as not issued by this service
+    with pytest.raises(InvalidCursor):
+        decode_cursor(made, SCOPE, keys)

@@ -1,0 +1,75 @@
+"""The functions template.yaml deploys, as the cold-import bench needs them.
+
+Read with cfn-lint's decoder (as local/deploy.py does), so a function added to the
+template is benchmarked without touching bench/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode_str
+
+from local.requirements import ROOT
+
+TEMPLATE = ROOT / "template.yaml"
+FUNCTION = "AWS::Serverless::Function"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # the logical id, e.g. AccountsFunction
+    handler: str  # functions.accounts.handler.handler
+    http: bool  # has an event of Type: Api
+
+    @property
+    def module(self) -> str:
+        return self.handler.rpartition(".")[0]
+
+    @property
+    def kind(self) -> str:
+        return "http" if self.http else "non-http"
+
+
+def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    template, problems = decode_str(path.read_text())
+    if problems or not isinstance(template, dict):
+        raise ValueError(f"{path.name} does not parse: {problems}")
+    return template
+
+
+def _function_globals(template: dict[str, Any]) -> dict[str, Any]:
+    return dict((template.get("Globals") or {}).get("Function") or {})
+
+
+def functions(template: dict[str, Any]) -> list[Function]:
+    """Every AWS::Serverless::Function, in template order."""
+    default_handler = _function_globals(template).get("Handler")
+    found = []
+    for name, resource in (template.get("Resources") or {}).items():
+        if resource.get("Type") != FUNCTION:
+            continue
+        properties = resource.get("Properties") or {}
+        handler = properties.get("Handler", default_handler)
+        if not isinstance(handler, str) or "." not in handler:
+            raise ValueError(f"{name}: Handler {handler!r} is not <module>.<function>")
+        events = (properties.get("Events") or {}).values()
+        http = any(event.get("Type") == "Api" for event in events)
+        found.append(Function(name, handler, http))
+    return found
+
+
+def environment_names(template: dict[str, Any]) -> set[str]:
+    """The variables the template gives any function (Globals and each function's own)."""
+    blocks = [_function_globals(template)]
+    blocks += [
+        resource.get("Properties") or {}
+        for resource in (template.get("Resources") or {}).values()
+        if resource.get("Type") == FUNCTION
+    ]
+    names: set[str] = set()
+    for block in blocks:
+        names.update(((block.get("Environment") or {}).get("Variables") or {}).keys())
+    return names
