@@ -41,7 +41,10 @@ NO_STORE = "no-store"
 NOSNIFF = "nosniff"
 # NUL and UTF-16 surrogates: no text of ours holds them, and a lone surrogate cannot
 # even be stored as UTF-8. (A valid pair in a JSON escape decodes to one character.)
-_FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+# U+FFFD too: API Gateway hands a function bytes that were not UTF-8 already replaced
+# by it, so it marks text that arrived broken; storing it would keep the damage.
+_FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff\ufffd]")
+_REPLACEMENT = "\ufffd"
 # Pydantic codes whose message may quote what was sent: replaced by a fixed wording.
 _SAFE_MESSAGES = {
     "extra_forbidden": "Unknown field",
@@ -173,7 +176,8 @@ def _is_json(content_type: bytes | None) -> bool:
 
 def _text_problem(where: str) -> MalformedRequest:
     return MalformedRequest(
-        "The request holds text that is not UTF-8, or a NUL or unpaired surrogate character.",
+        "The request holds text that is not UTF-8, or a NUL, unpaired surrogate or "
+        "replacement character.",
         errors=[
             {
                 "location": [where],
@@ -219,7 +223,7 @@ def _body_problem(body: bytes) -> MalformedRequest | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return _text_problem("body")
-    if "\x00" in text:
+    if "\x00" in text or _REPLACEMENT in text:
         return _text_problem("body")
     try:  # parsed twice (here and by the route): bodies are small, the check is exact
         document = json.loads(text)

@@ -244,3 +244,19 @@ def test_a_check_in_note_with_nul_or_a_lone_surrogate_is_400_and_not_stored(
     assert response.json()["type"] == PROBLEM_TYPE_BASE + "malformed-request"
     assert SECRET not in response.text
     assert repo.items == {}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param('{"text": "bad \ufffd byte"}'.encode(), id="raw-replacement-character"),
+        pytest.param(b'{"text": "bad \\ufffd byte"}', id="escaped-replacement-character"),
+    ],
+)
+def test_text_already_broken_on_the_way_in_is_400(api: TestClient, raw: bytes) -> None:
+    # Given a body whose bytes were not UTF-8 before API Gateway replaced them with U+FFFD
+    # When it is posted
+    response = post_raw(api, raw)
+
+    # Then it is refused rather than stored damaged
+    assert_malformed(response)
