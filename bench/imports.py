@@ -34,7 +34,7 @@ FLOORS = {
     "non-http": "boto3, aws_lambda_powertools",
 }
 TARGETS = {"http": 1.15, "non-http": 1.10}
-ROUNDS = 10
+ROUNDS = 5
 HASH_SEED = "0"
 _MARK = "BENCH_IMPORT_SECONDS="
 _PROBE = (
@@ -85,7 +85,7 @@ def module_exists(code: Path, module: str) -> bool:
 def probe_env(withheld: set[str]) -> dict[str, str]:
     """A fixed environment: same counts from a shell or from make, nothing the functions get."""
     env = {
-        "PATH": os.environ.get("PATH", os.defpath),
+        "PATH": os.defpath,
         "HOME": os.environ.get("HOME", "/nonexistent"),
         "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": HASH_SEED,

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -225,6 +226,9 @@ class Cache:
         }
 
     def save(self) -> None:
+        """Write the newest entries; a bench running beside this one cannot leave half a file."""
         kept = dict(list(self.entries.items())[-MAX_ENTRIES:])
+        partial = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp")
         with contextlib.suppress(OSError):
-            self.path.write_text(json.dumps(kept, indent=1) + "\n")
+            partial.write_text(json.dumps(kept, indent=1) + "\n")
+            partial.replace(self.path)
