@@ -486,6 +486,7 @@ def measure(stack: dict[str, Any]) -> Scenario:
     aws = import_module("shared.aws")
     import_module("shared.settings").settings.cache_clear()
     import_module("shared.signing_keys")._provider.cache_clear()
+    import_module("shared.signing_keys")._KEYS.clear()
     if aws.client.cache_info().currsize:
         raise RuntimeError("an AWS client was made before the call hook was installed")
     recorder = CallRecorder()

@@ -11,23 +11,46 @@ here reaches into another feature's table.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Literal, Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from shared.dynamo import from_item, to_item
 from shared.observability import Handler, instrument, logger
 
 BATCH = 25  # BatchWriteItem's limit
+ACTIONS = ("export", "erase")
+_EXPORT_ID = re.compile(r"^[0-9a-f-]{36}$")
 
 
-class DataRightsRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+@dataclass(frozen=True)
+class DataRightsRequest:
+    """What the workflow sends a feature. Checked by hand: pydantic stays out of the
+    non-HTTP functions' cold start (their floor is boto3 and Powertools)."""
 
-    action: Literal["export", "erase"]
-    user_id: str = Field(min_length=1, max_length=128)
-    export_id: str | None = Field(default=None, pattern=r"^[0-9a-f-]{36}$")
+    action: str
+    user_id: str
+    export_id: str | None = None
+
+    @classmethod
+    def parse(cls, event: dict[str, Any]) -> DataRightsRequest:
+        action, user_id, export_id = (
+            event.get("action"),
+            event.get("user_id"),
+            event.get("export_id"),
+        )
+        if action not in ACTIONS:
+            raise ValueError("action must be export or erase")
+        if not isinstance(user_id, str) or not 0 < len(user_id) <= 128:
+            raise ValueError("user_id must be a member's id")
+        if export_id is not None and not (
+            isinstance(export_id, str) and _EXPORT_ID.match(export_id)
+        ):
+            raise ValueError("export_id must be a UUID")
+        if action == "export" and export_id is None:
+            raise ValueError("an export needs its export_id")
+        return cls(action=action, user_id=user_id, export_id=export_id)
 
 
 class FeatureData(Protocol):
@@ -100,14 +123,13 @@ def data_rights_handler(feature_data: Callable[[], FeatureData]) -> Handler:
 
     @instrument
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        request = DataRightsRequest.model_validate(event)
+        request = DataRightsRequest.parse(event)
         data = feature_data()
         if request.action == "erase":
             erased = data.erase(request.user_id)
             logger.info("erased", extra={"feature": data.feature, "items": erased})
             return {"feature": data.feature, "erased": erased}
-        if request.export_id is None:
-            raise ValueError("an export needs its export_id")
+        assert request.export_id is not None
         from shared import aws
         from shared.settings import DataRightsSettings, settings
 

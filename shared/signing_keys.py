@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from shared.ttl_cache import TtlCache
+
 KEY_MAX_AGE_SECONDS = 300
 
 
@@ -48,8 +50,17 @@ def _provider(stage: str) -> Any:
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
-def signing_keys(secret_id: str, max_age: int = KEY_MAX_AGE_SECONDS) -> SigningKeys:
+# Both versions together, for max_age: a secret never rotated has no previous version,
+# and that absence is remembered too (it would otherwise be asked for on every request).
+_KEYS: TtlCache[str, SigningKeys] = TtlCache(KEY_MAX_AGE_SECONDS)
+
+
+def signing_keys(secret_id: str) -> SigningKeys:
     """The current key and, when the secret was rotated, the previous one."""
+    return _KEYS.get(secret_id, lambda: _read(secret_id, KEY_MAX_AGE_SECONDS))
+
+
+def _read(secret_id: str, max_age: int) -> SigningKeys:
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     current = _provider("AWSCURRENT").get(secret_id, max_age=max_age)

@@ -14,9 +14,9 @@ def local_cloud() -> Iterator[dict[str, Any]]:
     from local.cloud import bring_up
     from local.emulator import free_port
 
-    # Workflow timers of a few seconds, so erasure's sweep can be watched to the end.
-    fast = {"ErasureSweepSeconds": "5", "RevocationCacheSeconds": "2"}
-    emulator, stack = bring_up(free_port(), parameters=fast)
+    # Workflow timers of a few seconds (local.timers.FAST_TIMERS), so erasure's
+    # sweep can be watched to the end.
+    emulator, stack = bring_up(free_port(), fast_timers=True)
     try:
         yield stack
     finally:

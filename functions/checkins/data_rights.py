@@ -39,7 +39,7 @@ class CheckinsData:
         self._repo = repo
 
     def export(self, user_id: str) -> dict[str, Any]:
-        checkins = [pick(c.model_dump(mode="json"), EXPORTED) for c in self._repo.every(user_id)]
+        checkins = [pick(c, EXPORTED) for c in self._repo.every(user_id)]
         return {"checkins": checkins}
 
     def erase(self, user_id: str) -> int:

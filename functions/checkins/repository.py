@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from functions.checkins.models import Checkin
 from shared.dynamo import from_item, serialize, to_item
 from shared.vault import Vault, strip_sealed
+
+if TYPE_CHECKING:  # the data-rights function reads plain documents and never loads pydantic
+    from functions.checkins.models import Checkin
 
 KEY_ITEM = "#key"
 PURPOSE = "checkins"
@@ -97,14 +99,20 @@ class CheckinsRepository:
         sealed = self._vault.seal_fields(key, user_id, checkin.date.isoformat(), fields)
         return {f"{n}_ct": sealed.get(f"{n}_ct") for n in SEALED}
 
-    def _opened(self, item: dict[str, Any], key: bytes | None) -> Checkin:
+    def _document(self, item: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+        """A stored check-in with its sealed fields opened, as plain data."""
         user_id, day = item["user_id"], item["date"]
         opened = self._vault.open_fields(key, user_id, day, item, SEALED)
         plain = strip_sealed(item)
         plain["note"] = opened["note"]
         plain["tags"] = opened["tags"] or []
         plain["risk"] = {**plain["risk"], "reasons": opened["reasons"] or []}
-        return Checkin.model_validate(plain)
+        return plain
+
+    def _opened(self, item: dict[str, Any], key: bytes | None) -> Checkin:
+        from functions.checkins.models import Checkin
+
+        return Checkin.model_validate(self._document(item, key))
 
     def _key_if_sealed(self, user_id: str, items: list[dict[str, Any]]) -> bytes | None:
         if any(f"{n}_ct" in item for item in items for n in SEALED):
@@ -185,8 +193,8 @@ class CheckinsRepository:
         last_key = response.get("LastEvaluatedKey")
         return [self._opened(i, key) for i in items], (from_item(last_key) if last_key else None)
 
-    def every(self, user_id: str) -> Iterator[Checkin]:
-        """Every check-in of the member, newest first, opened (for their export)."""
+    def every(self, user_id: str) -> Iterator[dict[str, Any]]:
+        """Every check-in of the member, newest first, opened, as plain data (their export)."""
         key = self._vault.key_for_reading(user_id)
         start: dict[str, Any] | None = None
         while True:
@@ -201,7 +209,7 @@ class CheckinsRepository:
                 args["ExclusiveStartKey"] = start
             response = self._db.query(**args)
             for item in response.get("Items", []):
-                yield self._opened(from_item(item), key)
+                yield self._document(from_item(item), key)
             start = response.get("LastEvaluatedKey")
             if not start:
                 return

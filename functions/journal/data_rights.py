@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from functions.journal.logic import to_entry
 from functions.journal.repository import JournalRepository
+from functions.journal.stored import entry_document
 from functions.journal.vault import JournalVault, journal_vault
 from shared import aws
 from shared.data_rights import FeatureData, data_rights_handler, delete_partition, pick
@@ -39,7 +39,7 @@ class JournalData:
     def export(self, user_id: str) -> dict[str, Any]:
         open_item = self._vault.opener(user_id)
         entries = [
-            pick(to_entry(item, open_item(item)).model_dump(mode="json"), EXPORTED)
+            pick(entry_document(item, open_item(item)), EXPORTED)
             for item in self._repo.live_entries(user_id)
         ]
         entries.sort(key=lambda e: e["written_at"], reverse=True)

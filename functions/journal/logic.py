@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from functions.journal.models import Entry
+from functions.journal.stored import entry_document, expiry
 from shared.clock import LATEST_UTC_ISO, utc_iso, zone
 from shared.errors import InvalidInput
 from shared.risk import Risk
@@ -53,27 +54,9 @@ def version_from_etag(header: str) -> int:
     return int(match.group(1))
 
 
-def expiry(written_at: dt.datetime, retention_days: int | None) -> int | None:
-    """Epoch seconds when DynamoDB TTL removes the entry, or None to keep it."""
-    if retention_days is None:
-        return None
-    return int((written_at + dt.timedelta(days=retention_days)).timestamp())
-
-
 def to_entry(item: dict[str, Any], opened: dict[str, Any]) -> Entry:
     """The member's view of a stored entry and its opened (`title`, `body`, `tags`, `reasons`)."""
-    return Entry(
-        id=item["entry_id"],
-        title=opened["title"] or "",
-        body=opened["body"] or "",
-        mood=item.get("mood"),
-        emotions=item.get("emotions") or [],
-        tags=opened["tags"] or [],
-        written_at=item["written_at"],
-        updated_at=item["updated_at"],
-        version=item["version"],
-        risk=Risk.model_validate({**item["risk"], "reasons": opened["reasons"] or []}),
-    )
+    return Entry.model_validate(entry_document(item, opened))
 
 
 def plain_item(

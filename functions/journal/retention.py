@@ -10,7 +10,6 @@ failed records one by one, so one bad record never replays the batch.
 
 from __future__ import annotations
 
-import datetime as dt
 from functools import cache
 from typing import Any
 
@@ -23,8 +22,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
 )
 
-from functions.journal.logic import expiry
 from functions.journal.repository import JournalRepository
+from functions.journal.stored import expiry, written_at
 from shared import aws
 from shared.observability import instrument, logger
 from shared.settings import JournalSettings, settings
@@ -48,8 +47,7 @@ def apply_retention(repo: JournalRepository, user_id: str, days: int | None) -> 
     repo.set_retention(user_id, days)
     touched = 0
     for item in repo.live_entries(user_id):
-        written = dt.datetime.fromisoformat(item["written_at"].replace("Z", "+00:00"))
-        repo.set_expiry(user_id, item["entry_id"], expiry(written, days))
+        repo.set_expiry(user_id, item["entry_id"], expiry(written_at(item), days))
         touched += 1
     return touched
 

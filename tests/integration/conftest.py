@@ -20,7 +20,7 @@ from pytest_localstack.session import RunningSession
 from shared import aws
 from shared.revocation import revocations
 from shared.settings import settings
-from shared.signing_keys import _provider
+from shared.signing_keys import _KEYS, _provider
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +64,7 @@ def function_env(
     settings.cache_clear()
     aws.client.cache_clear()
     _provider.cache_clear()
+    _KEYS.clear()
     revocations.cache_clear()
     try:
         yield local_cloud

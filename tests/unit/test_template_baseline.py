@@ -43,7 +43,7 @@ def resources(kind: str) -> dict[str, dict[str, Any]]:
 
 
 def statements(function: dict[str, Any]) -> list[dict[str, Any]]:
-    found = []
+    found: list[dict[str, Any]] = []
     for policy in function["Properties"].get("Policies", []):
         found += policy.get("Statement", []) if isinstance(policy, dict) else []
     return found
