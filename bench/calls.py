@@ -30,7 +30,9 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 MEMBER_ZONE = "Asia/Shanghai"
 SEEDED_CHECKINS = 25
 PAGE_SIZE = 20
-MAX_POST_DYNAMODB_CALLS = 3
+# The write, Powertools' two idempotency calls, and the replay's read of the check-in: the
+# idempotency record keeps no personal data, so the answer is read back (decision 17).
+MAX_POST_DYNAMODB_CALLS = 4
 
 
 @dataclass
@@ -451,15 +453,21 @@ class Scenario:
                     )
                 )
             elif row.kind == "journal-list":
+                # The wrapped key lives on the member's "#meta" item only (so it can be
+                # re-wrapped in one write): a container that forgot it reads it once.
                 ops = [f"{c.service}.{c.operation}" for c in row.calls]
                 queries = ops.count("dynamodb.Query")
+                gets = ops.count("dynamodb.GetItem")
                 kms = sum(op.startswith("kms.") for op in ops)
                 targets.append(
                     Target(
                         f"{row.endpoint}: AWS calls",
-                        "1 dynamodb.Query and at most 1 KMS call",
+                        "1 dynamodb.Query, at most 1 GetItem (key item) and 1 KMS call",
                         ", ".join(ops) or "none",
-                        queries == 1 and kms <= 1 and len(ops) == queries + kms,
+                        queries == 1
+                        and gets <= 1
+                        and kms <= 1
+                        and len(ops) == queries + gets + kms,
                     )
                 )
             elif row.kind in ("health", "lookup"):

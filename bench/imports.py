@@ -29,11 +29,14 @@ from pathlib import Path
 from local.package import CODE_PACKAGES, compile_bytecode
 from local.requirements import ROOT
 
+# The framework each kind of function must load (DESIGN.md §8): stream and queue
+# consumers must use Powertools BatchProcessor, whose package loads asyncio (decision 19).
 FLOORS = {
     "http": "boto3, fastapi, mangum, aws_lambda_powertools",
     "non-http": "boto3, aws_lambda_powertools",
+    "stream": "boto3, aws_lambda_powertools, aws_lambda_powertools.utilities.batch",
 }
-TARGETS = {"http": 1.15, "non-http": 1.10}
+TARGETS = {"http": 1.15, "non-http": 1.10, "stream": 1.10}
 ROUNDS = 5
 HASH_SEED = "0"
 _MARK = "BENCH_IMPORT_SECONDS="

@@ -16,6 +16,8 @@ from local.requirements import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "AWS::Serverless::Function"
+# Event sources whose functions must use Powertools BatchProcessor (STYLE.md, DESIGN.md §1).
+STREAM_EVENTS = {"DynamoDB", "Kinesis", "SQS"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Function:
     name: str  # the logical id, e.g. AccountsFunction
     handler: str  # functions.accounts.handler.handler
     http: bool  # has an event of Type: Api
+    stream: bool = False  # fed by a stream or queue (Powertools BatchProcessor)
 
     @property
     def module(self) -> str:
@@ -30,7 +33,9 @@ class Function:
 
     @property
     def kind(self) -> str:
-        return "http" if self.http else "non-http"
+        if self.http:
+            return "http"
+        return "stream" if self.stream else "non-http"
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
@@ -56,8 +61,8 @@ def functions(template: dict[str, Any]) -> list[Function]:
         if not isinstance(handler, str) or "." not in handler:
             raise ValueError(f"{name}: Handler {handler!r} is not <module>.<function>")
         events = (properties.get("Events") or {}).values()
-        http = any(event.get("Type") == "Api" for event in events)
-        found.append(Function(name, handler, http))
+        kinds = {event.get("Type") for event in events}
+        found.append(Function(name, handler, "Api" in kinds, bool(kinds & STREAM_EVENTS)))
     return found
 
 

@@ -2,13 +2,14 @@
 
 Importing a module never reads the environment (so tests and tools can import
 anything); the first call to `settings(Model)` does, and caches the result.
-Plain dataclasses rather than pydantic: functions that are not HTTP do not load
-pydantic at all (their cold-start floor is boto3 and Powertools).
+Plain classes rather than pydantic models or dataclasses: functions that are not
+HTTP never load pydantic, and no code is generated per class at import (cold start).
+A field is a class annotation; its class value is the default, and one without a
+default is required.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from functools import cache
 from typing import Any, TypeVar
@@ -17,8 +18,43 @@ T = TypeVar("T", bound="BaseSettings")
 _TRUE = ("1", "true", "yes")
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class BaseSettings:
+def fields(model: type) -> dict[str, str]:
+    """Every field of a settings class and its type (as written), base classes first."""
+    found: dict[str, str] = {}
+    for klass in reversed(model.__mro__):
+        found |= {k: str(v) for k, v in vars(klass).get("__annotations__", {}).items()}
+    return found
+
+
+class Settings:
+    """Keyword-only, read-only values; equal when their fields are."""
+
+    def __init__(self, **values: Any) -> None:
+        known = fields(type(self))
+        unknown = values.keys() - known.keys()
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        missing = [n for n in known if n not in values and not hasattr(type(self), n)]
+        if missing:
+            raise TypeError(f"missing settings: {missing}")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("settings are read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in fields(type(self)))
+        return f"{type(self).__name__}({shown})"
+
+
+class BaseSettings(Settings):
     default_time_zone: str = "Asia/Shanghai"
     default_region: str = "CN"
     # Erased accounts' subjects; unset only where no token is ever checked (unit tests).
@@ -29,7 +65,6 @@ class BaseSettings:
     trace_aws_calls: bool = False
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class AccountsSettings(BaseSettings):
     accounts_table: str
     user_pool_id: str
@@ -39,14 +74,12 @@ class AccountsSettings(BaseSettings):
     export_bucket: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class DataRightsSettings(BaseSettings):
     """A feature's export and erase handler: its own table, the export bucket."""
 
     export_bucket: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class CoordinatorSettings(BaseSettings):
     """The data-rights workflow's own steps: tokens, Cognito, the audit record, the bundle."""
 
@@ -55,20 +88,17 @@ class CoordinatorSettings(BaseSettings):
     export_bucket: str
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class JournalSettings(BaseSettings):
     journal_table: str
     cursor_secret_arn: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class CheckinsSettings(BaseSettings):
     checkins_table: str
     idempotency_table: str = ""
     cursor_secret_arn: str = ""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
 class ResourcesSettings(BaseSettings):
     resources_table: str
     cache_seconds: int = 60
@@ -90,8 +120,8 @@ def _parse(kind: Any, raw: str) -> Any:
 def settings(model: type[T]) -> T:
     """The settings `model` reads from upper-case environment variables of the same names."""
     values = {
-        field.name: _parse(field.type, os.environ[field.name.upper()])
-        for field in dataclasses.fields(model)
-        if field.name.upper() in os.environ
+        name: _parse(kind, os.environ[name.upper()])
+        for name, kind in fields(model).items()
+        if name.upper() in os.environ
     }
     return model(**values)
