@@ -23,12 +23,13 @@ test: lint
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
-## make lint: ruff, mypy, cfn-lint
+## make lint: ruff, mypy, cfn-lint, checkov (its venv, .local/checkov-venv, is made on first use)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions shared local bench tests
 	$(VENV)/bin/cfn-lint template.yaml
+	$(PY) -m local.checkov
 
 ## make bench: cold-import instruction ratios (valgrind callgrind) and AWS calls per request,
 ## written to bench/results.json; BENCH_ARGS=--recount counts unchanged handlers again

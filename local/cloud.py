@@ -16,6 +16,13 @@ from local.emulator import REGION, Emulator, ensure_emulator_venv
 from local.seed import seed_users
 from local.seed_resources import seed as seed_resources
 from local.stack import STACK_NAME, describe
+from local.timers import (
+    SFN_WAIT_SCALE,
+    SFN_WAIT_SCALE_KEY,
+    template_parameters,
+    timer_parameters,
+    timers_in_force,
+)
 
 
 def emulator_python_version() -> str:
@@ -34,15 +41,30 @@ def bring_up(
     *,
     state_dir: Path | None = None,
     parameters: dict[str, str] | None = None,
+    fast_timers: bool = False,
     log: TextIO = sys.stdout,
 ) -> tuple[Emulator, dict[str, Any]]:
-    """Start the emulator, deploy the current code, seed the demo users; return the stack."""
+    """Start the emulator, deploy the current code, seed the demo users; return the stack.
+
+    `fast_timers` deploys local.timers.FAST_TIMERS (those the template declares);
+    otherwise the timer parameters get the template's defaults. `parameters` win.
+    """
     version = emulator_python_version()
+    declared = template_parameters()
+    deployed = {**timer_parameters(declared, fast=fast_timers), **(parameters or {})}
     emulator = Emulator(port).start(state_dir=state_dir)
     try:
-        outputs = deploy(emulator.endpoint, REGION, STACK_NAME, version, parameters)
+        emulator.configure({SFN_WAIT_SCALE_KEY: SFN_WAIT_SCALE})
+        outputs = deploy(emulator.endpoint, REGION, STACK_NAME, version, deployed)
         users = seed_users(emulator.endpoint, REGION, outputs["UserPoolId"])
-        stack = describe(emulator.endpoint, REGION, outputs, users)
+        stack = describe(
+            emulator.endpoint,
+            REGION,
+            outputs,
+            users,
+            timers=timers_in_force(declared, deployed),
+            sfn_wait_scale=SFN_WAIT_SCALE,
+        )
         dynamodb = aws_client("dynamodb", emulator.endpoint, REGION)
         if seed_resources(dynamodb, stack["tables"]["resources"], out=log) != 0:
             raise RuntimeError("data/resources/ has invalid entries (listed above)")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,13 @@ LOCAL_DIR = ROOT / ".local"
 EMULATOR_VENV = LOCAL_DIR / "ministack-venv"
 EMULATOR_PYTHON = EMULATOR_VENV / "bin" / "python"
 REGION = "us-east-1"
+SCRATCH_ROOT = LOCAL_DIR / "tmp"
+# The emulator's files (persisted state with KMS keys and secrets, unpacked Lambda
+# code, its log) are its owner's only: dirs 0700, files 0600.
+PRIVATE_UMASK = 0o077
+# Stopping: ministack gets this long after SIGTERM to save its state, then the
+# whole process tree is SIGKILLed; whatever the number of warm Lambda workers.
+STOP_GRACE_SECONDS = 2.0
 
 
 def ensure_emulator_venv() -> Path:
@@ -53,7 +60,7 @@ class Emulator:
     @property
     def scratch(self) -> Path:
         """Where this emulator unpacks Lambda code; removed when it stops."""
-        return LOCAL_DIR / "tmp" / str(self.port)
+        return SCRATCH_ROOT / str(self.port)
 
     @property
     def endpoint(self) -> str:
@@ -70,9 +77,11 @@ class Emulator:
             "LAMBDA_EXECUTOR": "local",
             "TMPDIR": str(self.scratch),
         }
-        self.scratch.mkdir(parents=True, exist_ok=True)
+        # A crashed run's unpacked code, and what an interrupted clean-up left behind.
+        _discard(self.scratch, *SCRATCH_ROOT.glob(".trash-*"))
+        self.scratch.mkdir(mode=0o700, parents=True, exist_ok=True)
         if state_dir is not None:
-            state_dir.mkdir(parents=True, exist_ok=True)
+            make_private(state_dir)
             env |= {
                 "PERSIST_STATE": "1",
                 "STATE_DIR": str(state_dir),
@@ -80,16 +89,24 @@ class Emulator:
                 "S3_DATA_DIR": str(state_dir / "s3"),
             }
         log_path = log_path or LOCAL_DIR / f"ministack-{self.port}.log"
-        log = log_path.open("ab")
-        # A new session, so Ctrl-C in the terminal reaches us first and we stop it cleanly.
-        self.process = subprocess.Popen(
-            [str(python), "-m", "ministack"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.wait_ready()
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        with log:
+            # A new session, so Ctrl-C in the terminal reaches us first and we stop it
+            # cleanly; umask 077, so what it writes (state, keys, code) is ours alone.
+            self.process = subprocess.Popen(
+                [str(python), "-m", "ministack"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                umask=PRIVATE_UMASK,
+            )
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -114,17 +131,156 @@ class Emulator:
         with urllib.request.urlopen(request, timeout=10):
             pass
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop ministack and every Lambda worker it spawned (they share its process group)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        pgid = os.getpgid(self.process.pid)
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
-            self.process.wait()
-        with contextlib.suppress(ProcessLookupError):  # workers may outlive their parent briefly
-            os.killpg(pgid, signal.SIGKILL)
-        shutil.rmtree(self.scratch, ignore_errors=True)
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop ministack and every process it spawned: about 2 s, at most `grace` + 2 s.
+
+        Lambda workers hold no state, so they are SIGKILLed at once. ministack gets
+        SIGTERM and `grace` seconds to save its state (PERSIST_STATE writes on
+        shutdown only); then whatever is left in its process group, its session or
+        below it in the process tree (a worker's child may have a session of its
+        own) is SIGKILLed. The unpacked code, ~100 MB and ~5,000 files per warm
+        worker, is moved aside and deleted in the background: deleting it in place
+        is what made stopping take minutes once many workers were warm.
+        """
+        process = self.process
+        if process is not None and process.poll() is None:
+            _stop_tree(process, grace)
+        _discard(self.scratch)
+
+
+def make_private(folder: Path) -> None:
+    """Create `folder` (0700) or make what is already in it its owner's only."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (folder, *folder.rglob("*")):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+# --- stopping a process tree -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    pid: int
+    ppid: int
+    pgid: int
+    sid: int
+    started: str  # start time since boot: tells a process from a later one with its pid
+
+
+def process_table() -> dict[int, ProcessInfo]:
+    """Every live (not zombie) process: from /proc on Linux, from `ps` elsewhere."""
+    table: dict[int, ProcessInfo] = {}
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            state, ppid, pgid, sid = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+            if state not in ("Z", "X"):
+                table[int(entry.name)] = ProcessInfo(int(entry.name), ppid, pgid, sid, fields[19])
+        return table
+    out = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid=,pgid=,stat=,lstart="],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    for line in out.splitlines():
+        parts = line.split(None, 4)
+        if len(parts) == 5 and not parts[3].startswith("Z"):
+            pid, ppid, pgid = int(parts[0]), int(parts[1]), int(parts[2])
+            table[pid] = ProcessInfo(pid, ppid, pgid, -1, parts[4])
+    return table
+
+
+def process_tree(root: int, table: dict[int, ProcessInfo] | None = None) -> dict[int, ProcessInfo]:
+    """`root`, its descendants, and every process in its process group or session."""
+    table = process_table() if table is None else table
+    children: dict[int, list[int]] = {}
+    for p in table.values():
+        children.setdefault(p.ppid, []).append(p.pid)
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        if pid in found:
+            continue
+        found.add(pid)
+        todo.extend(children.get(pid, ()))
+    found.update(p.pid for p in table.values() if p.pgid == root or p.sid == root)
+    return {pid: table[pid] for pid in found if pid in table}
+
+
+def _kill(procs: dict[int, ProcessInfo], sig: signal.Signals) -> None:
+    """Signal each process that is still the one we listed (not a reused pid)."""
+    now = process_table()
+    for pid, p in procs.items():
+        if pid in now and now[pid].started == p.started:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+
+
+def _wait_gone(procs: dict[int, ProcessInfo], deadline: float) -> dict[int, ProcessInfo]:
+    """Wait until none of `procs` lives (zombies count as gone); return those still alive."""
+    while True:
+        now = process_table()
+        alive = {pid: p for pid, p in procs.items() if pid in now and now[pid].started == p.started}
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.02)
+
+
+def _stop_tree(process: subprocess.Popen[bytes], grace: float) -> None:
+    root = process.pid
+    workers = process_tree(root)
+    workers.pop(root, None)
+    _kill(workers, signal.SIGKILL)  # stateless: no reason to wait for each to wind down
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(root, signal.SIGTERM)  # start_new_session: its group id is its pid
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)  # ministack saves its state (PERSIST_STATE) and exits
+    # Whatever is left, including workers spawned meanwhile or moved to a session of
+    # their own (then still found below ministack, or by the list taken before).
+    rest = {**workers, **process_tree(root)}
+    rest.pop(root, None)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(root, signal.SIGKILL)
+    _kill(rest, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=1.0)
+    _wait_gone(rest, time.monotonic() + 1.0)
+
+
+def _discard(*folders: Path) -> None:
+    """Remove folders without waiting: renamed aside now, deleted by a detached `rm`.
+
+    `sh` puts `rm` in the background and exits at once, so nothing is left to reap;
+    the new session keeps it out of reach of the terminal's Ctrl-C.
+    """
+    doomed: list[str] = []
+    for folder in folders:
+        if not folder.exists():
+            continue
+        trash = folder
+        if not folder.name.startswith(".trash-"):
+            trash = folder.with_name(f".trash-{folder.name}-{uuid.uuid4().hex[:8]}")
+            try:
+                folder.rename(trash)
+            except OSError:
+                trash = folder
+        doomed.append(str(trash))
+    if doomed:
+        subprocess.run(
+            ["sh", "-c", 'rm -rf -- "$@" &', "sh", *doomed],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            check=False,
+        )

@@ -15,6 +15,7 @@ from typing import Any
 from local.cloud import bring_up
 from local.emulator import LOCAL_DIR
 from local.stack import write
+from local.timers import fast_mode
 from local.token import id_token
 
 
@@ -36,6 +37,15 @@ def banner(stack: dict[str, Any]) -> str:
         "-H 'Content-Type: application/json' "
         """-d '{"mood": 4, "emotions": ["calm"], "note": "first check-in"}'"""
     )
+    timers = "\n".join(
+        f"  {name:<24} {value} s" for name, value in sorted(stack.get("timers", {}).items())
+    )
+    scale = stack.get("sfn_wait_scale")
+    timers_note = (
+        "LOCAL_FAST_TIMERS=1: a few seconds each"
+        if fast_mode()
+        else "template defaults; LOCAL_FAST_TIMERS=1 makes them a few seconds"
+    )
     return f"""
 The local cloud is up.
   API        {api}
@@ -44,6 +54,9 @@ The local cloud is up.
 
 Demo users:
 {users}
+
+Workflow timers ({timers_note}; Step Functions wait scale {scale}):
+{timers or "  (none in this template)"}
 
 A fresh token: make token USER=<username>   (ID tokens last 60 minutes)
 Create a check-in as {member["username"]}:
@@ -59,7 +72,7 @@ def main() -> int:
     if _port_in_use(port):
         print(f"port {port} is in use: stop what runs there or set LOCAL_PORT.", file=sys.stderr)
         return 1
-    emulator, stack = bring_up(port, state_dir=LOCAL_DIR / "state")
+    emulator, stack = bring_up(port, state_dir=LOCAL_DIR / "state", fast_timers=fast_mode())
 
     def interrupted(*_: object) -> None:
         # Only unwind here: stopping inside the handler could deadlock on Popen.wait's lock.
@@ -78,6 +91,9 @@ def main() -> int:
         print("\nstopping the local cloud ...", flush=True)
         return 0
     finally:
+        # A second Ctrl-C must not cut the clean-up short and leave workers behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         emulator.stop()
         print("stopped.", flush=True)
 

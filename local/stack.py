@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +23,24 @@ TABLE_OUTPUTS = {
 }
 
 
+STATE_MACHINE_OUTPUTS = {
+    "erasure": "ErasureStateMachineArn",
+    "export": "ExportStateMachineArn",
+}
+DATA_RIGHTS_SUFFIX = "DataRightsFunctionName"
+
+
 def describe(
-    endpoint: str, region: str, outputs: dict[str, str], demo_users: list[dict[str, str]]
+    endpoint: str,
+    region: str,
+    outputs: dict[str, str],
+    demo_users: list[dict[str, str]],
+    *,
+    timers: dict[str, str] | None = None,
+    sfn_wait_scale: float | None = None,
 ) -> dict[str, Any]:
-    return {
+    """What stack.json records; `timers` are the timer parameter values in force."""
+    stack: dict[str, Any] = {
         "api_url": f"{endpoint}/_aws/execute-api/{outputs['ApiId']}/{outputs['StageName']}",
         "aws_endpoint_url": endpoint,
         "region": region,
@@ -44,13 +60,47 @@ def describe(
         "cursor_secret_arn": outputs["CursorSecretArn"],
         "sealing_key_id": outputs["SealingKeyId"],
         "demo_users": demo_users,
+        "timers": dict(timers or {}),
+        "sfn_wait_scale": sfn_wait_scale,
         "outputs": outputs,
     }
+    # Outputs a template may not have yet (or any more): recorded when present.
+    machines = {name: outputs[key] for name, key in STATE_MACHINE_OUTPUTS.items() if key in outputs}
+    if machines:
+        stack["state_machines"] = machines
+    if outputs.get("ExportBucketName"):
+        stack["export_bucket"] = outputs["ExportBucketName"]
+    data_rights = {
+        _snake(key.removesuffix(DATA_RIGHTS_SUFFIX)): value
+        for key, value in sorted(outputs.items())
+        if key.endswith(DATA_RIGHTS_SUFFIX) and key != DATA_RIGHTS_SUFFIX
+    }
+    if data_rights:
+        stack["data_rights_functions"] = data_rights
+    return stack
+
+
+def _snake(name: str) -> str:
+    """AccountsDataRights -> accounts, ResourceAdmin -> resource_admin."""
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 def write(stack: dict[str, Any], path: Path = STACK_FILE) -> Path:
+    """Write stack.json readable by its owner only (it holds the demo passwords).
+
+    The file is written beside its final place with mode 0600 and moved over it, so
+    a reader never sees half a file and no moment exists where it is world-readable.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stack, indent=2) + "\n")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)  # mkstemp makes it 0600 already; say so whatever the platform
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(stack, indent=2) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
