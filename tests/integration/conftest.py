@@ -1,5 +1,8 @@
 """The integration tier: handlers and repositories in-process, AWS calls to the local cloud.
 
+The botocore patch lives for this package only (scope="package"): the stack tier
+that runs after it makes its own clients, some for emulators of their own.
+
 pytest-localstack's RunningSession routes every botocore client to the emulator
 that the session-wide `local_cloud` fixture started (it works with ministack as
 with LocalStack: one port for every service).
@@ -23,7 +26,7 @@ from shared.settings import settings
 from shared.signing_keys import _KEYS, _provider
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def aws_session(local_cloud: dict[str, Any]) -> Iterator[RunningSession]:
     port = int(urlparse(local_cloud["aws_endpoint_url"]).port or 0)
     session = RunningSession(
@@ -39,7 +42,7 @@ def aws_session(local_cloud: dict[str, Any]) -> Iterator[RunningSession]:
         yield session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def function_env(
     local_cloud: dict[str, Any], aws_session: RunningSession
 ) -> Iterator[dict[str, Any]]:
