@@ -18,13 +18,14 @@ from functions.checkins.repository import (
     CheckinsStore,
 )
 from shared import aws
-from shared.clock import Clock, local_day, system_clock, zone
+from shared.clock import local_day, zone
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import IdempotencyKeyReused, InvalidInput, NotFound, RequestInProgress
 from shared.http import create_app, problem_responses
-from shared.identity import Identity, current_identity
+from shared.identity import Identity
 from shared.observability import logger, metrics
 from shared.risk import CRISIS_LEVELS
+from shared.routing import Caller, Now
 from shared.settings import BaseSettings, CheckinsSettings, settings
 from shared.signing_keys import SigningKeys, signing_keys
 
@@ -44,10 +45,6 @@ def repository() -> CheckinsStore:
     return CheckinsRepository(aws.client("dynamodb"), table, vault_for(PURPOSE, keys))
 
 
-def clock() -> Clock:
-    return system_clock
-
-
 def cursor_secret() -> SigningKeys:
     return signing_keys(settings(CheckinsSettings).cursor_secret_arn)
 
@@ -63,9 +60,7 @@ def member_time_zone(identity: Identity) -> str:
     return settings(BaseSettings).default_time_zone
 
 
-Caller = Annotated[Identity, Depends(current_identity)]
 Repo = Annotated[CheckinsStore, Depends(repository)]
-Now = Annotated[Clock, Depends(clock)]
 
 
 def _save(command: dict[str, Any], repo: CheckinsStore) -> dict[str, Any]:

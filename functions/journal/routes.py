@@ -26,7 +26,7 @@ from functions.journal.models import Change, Entry, EntryIn, EntryPage, EntryPat
 from functions.journal.repository import JournalRepository, JournalStore
 from functions.journal.vault import JournalVault, journal_vault
 from shared import aws
-from shared.clock import Clock, system_clock, zone
+from shared.clock import zone
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import (
     Conflict,
@@ -37,8 +37,9 @@ from shared.errors import (
     PreconditionRequired,
 )
 from shared.http import create_app, problem_responses
-from shared.identity import Identity, current_identity
+from shared.identity import Identity
 from shared.risk import CRISIS_LEVELS, Risk
+from shared.routing import Caller, Now
 from shared.settings import BaseSettings, JournalSettings, settings
 from shared.signing_keys import SigningKeys, signing_keys
 
@@ -62,18 +63,12 @@ def vault() -> JournalVault:
     return journal_vault(_table())
 
 
-def clock() -> Clock:
-    return system_clock
-
-
 def cursor_secret() -> SigningKeys:
     return signing_keys(settings(JournalSettings).cursor_secret_arn)
 
 
-Caller = Annotated[Identity, Depends(current_identity)]
 Repo = Annotated[JournalStore, Depends(repository)]
 Sealer = Annotated[JournalVault, Depends(vault)]
-Now = Annotated[Clock, Depends(clock)]
 
 
 def member_zone(identity: Identity) -> str:

@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.checkins import routes
-from functions.checkins.routes import app, clock, repository
+from functions.checkins.routes import app, repository
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
+from shared.routing import clock
 from tests.support.fakes import FakeCheckinsRepository, MovableClock, member
 
 # 02:00 on 2 May in Shanghai, still 1 May in UTC.

@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.checkins.routes import app as checkins_app
-from functions.checkins.routes import clock as checkins_clock
 from functions.checkins.routes import repository as checkins_repository
 from functions.journal import routes as journal
 from functions.journal.logic import EARLIEST, LATEST, day_bounds
@@ -30,6 +29,7 @@ from shared.errors import PROBLEM_TYPE_BASE, InvalidInput
 from shared.identity import current_identity
 from shared.resources.model import Resource
 from shared.resources.repository import PUBLIC
+from shared.routing import clock as checkins_clock
 from shared.routing import clock as resources_clock
 from tests.support.fakes import FakeCheckinsRepository, MovableClock, member
 from tests.support.resources import FakeResourcesRepository, raw_entry

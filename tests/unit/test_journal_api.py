@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from functions.journal import routes
 from functions.journal.logic import SYNC_SETTLE_SECONDS, TOMBSTONE_DAYS
 from functions.journal.repository import META
-from functions.journal.routes import app, clock, repository, vault
+from functions.journal.routes import app, repository, vault
 from functions.journal.vault import JournalVault
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
+from shared.routing import clock
 from tests.support.fakes import (
     Caller,
     FakeJournalRepository,

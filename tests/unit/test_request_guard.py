@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict
 
 from functions.checkins.routes import app as checkins_app
-from functions.checkins.routes import clock as checkins_clock
 from functions.checkins.routes import repository as checkins_repository
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.http import create_app
 from shared.identity import current_identity
+from shared.routing import clock as checkins_clock
 from tests.support.fakes import FakeCheckinsRepository, MovableClock, member
 
 PROBLEM_JSON = "application/problem+json"
