@@ -20,8 +20,6 @@ from shared.data_rights import part_key
 from shared.dynamo import to_item
 from shared.revocation import revoke, subject_hash
 
-ERASURE_RECORD_DAYS = None  # audit records are kept: they are the proof of the erasure
-
 
 def bundle_key(export_id: str) -> str:
     return f"{export_id}/export.zip"
