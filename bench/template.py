@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
+from local.template import TEMPLATE, load_template
 
-from local.requirements import ROOT
-
-TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "AWS::Serverless::Function"
 # Event sources whose functions must use Powertools BatchProcessor (STYLE.md, DESIGN.md §1).
 STREAM_EVENTS = {"DynamoDB", "Kinesis", "SQS"}
@@ -39,10 +36,7 @@ class Function:
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
-    template, problems = decode_str(path.read_text())
-    if problems or not isinstance(template, dict):
-        raise ValueError(f"{path.name} does not parse: {problems}")
-    return template
+    return load_template(path.read_text(encoding="utf-8"))
 
 
 def _function_globals(template: dict[str, Any]) -> dict[str, Any]:

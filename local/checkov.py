@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from local.requirements import ROOT, requirements
+from local.template import TEMPLATE
 
 CHECKOV_VENV = ROOT / ".local" / "checkov-venv"
 CHECKOV = CHECKOV_VENV / "bin" / "checkov"
-TEMPLATE = ROOT / "template.yaml"
 
 # Keep checkov local: no Bridgecrew/Prisma mapping or guideline download (also
 # --skip-download), no SCA package scan, no PyPI version check.

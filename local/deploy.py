@@ -15,13 +15,12 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from cfnlint.decode import decode_str
 
 from local.package import BUILD, build_code, build_layer, zip_dir
 from local.requirements import ROOT
+from local.template import load_template
 
 ARTIFACT_BUCKET = "local-deploy-artifacts"
-TEMPLATE = ROOT / "template.yaml"
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED_SUFFIXES = ("FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED")
 
@@ -53,7 +52,10 @@ def _upload_file(s3: Any, path: Path) -> dict[str, str]:
     return {"Bucket": ARTIFACT_BUCKET, "Key": key}
 
 
-def packaged_template(endpoint: str, region: str, python_version: str) -> str:
+def packaged_template(
+    endpoint: str, region: str, python_version: str, template: dict[str, Any]
+) -> str:
+    """`template` with its local folders and files replaced by their uploads (changed in place)."""
     s3 = aws_client("s3", endpoint, region)
     try:
         s3.create_bucket(Bucket=ARTIFACT_BUCKET)
@@ -65,9 +67,6 @@ def packaged_template(endpoint: str, region: str, python_version: str) -> str:
             raise
     code = _upload(s3, build_code(), "code")
     layer = _upload(s3, build_layer(python_version), "layer")
-    template, problems = decode_str(TEMPLATE.read_text())
-    if problems:
-        raise ValueError(f"template.yaml does not parse: {problems}")
     template["Globals"]["Function"]["CodeUri"] = code
     for resource in template["Resources"].values():
         definition = resource.get("Properties", {}).get("DefinitionUri")
@@ -92,7 +91,8 @@ def deploy(
 ) -> dict[str, str]:
     """Create or update the stack and return its outputs."""
     cfn = aws_client("cloudformation", endpoint, region)
-    body = packaged_template(endpoint, region, python_version)
+    template = load_template()
+    body = packaged_template(endpoint, region, python_version, template)
     # The demo login and the tests sign in with a password; on AWS it stays off by default.
     parameters = {"AllowPasswordAuth": "true", **(parameters or {})}
     args: dict[str, Any] = {
@@ -115,19 +115,20 @@ def deploy(
         if "No updates are to be performed" not in str(error):
             raise
     outputs = _wait(cfn, stack_name)
-    apply_gateway_responses(endpoint, region, outputs)
+    responses = template["Resources"]["Api"]["Properties"].get("GatewayResponses", {})
+    apply_gateway_responses(endpoint, region, outputs, responses)
     return outputs
 
 
-def apply_gateway_responses(endpoint: str, region: str, outputs: dict[str, str]) -> None:
+def apply_gateway_responses(
+    endpoint: str, region: str, outputs: dict[str, str], responses: dict[str, Any]
+) -> None:
     """The API's GatewayResponses, as AWS applies them from the imported OpenAPI body.
 
     The emulator ignores `x-amazon-apigateway-gateway-responses` in an imported body
     (decision 15), so the template's responses are put through the API Gateway API
     and the stage is redeployed: the same responses, the way the emulator takes them.
     """
-    template, _ = decode_str(TEMPLATE.read_text())
-    responses = template["Resources"]["Api"]["Properties"].get("GatewayResponses", {})
     apigw = aws_client("apigateway", endpoint, region)
     for response_type, response in responses.items():
         headers = (response.get("ResponseParameters") or {}).get("Headers") or {}

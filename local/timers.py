@@ -13,9 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from cfnlint.decode import decode_str
-
-from local.deploy import TEMPLATE
+from local.template import load_template
 
 FAST_TIMERS: dict[str, str] = {
     "ErasureSweepSeconds": "5",
@@ -36,9 +34,7 @@ def fast_mode(environ: Mapping[str, str] = os.environ) -> bool:
 
 def template_parameters(text: str | None = None) -> dict[str, dict[str, Any]]:
     """The Parameters section of template.yaml (or of `text`), by name."""
-    template, problems = decode_str(TEMPLATE.read_text() if text is None else text)
-    if problems:
-        raise ValueError(f"template.yaml does not parse: {problems}")
+    template = load_template(text)
     return {str(name): dict(spec) for name, spec in (template.get("Parameters") or {}).items()}
 
 

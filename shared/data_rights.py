@@ -71,7 +71,13 @@ def pick(item: dict[str, Any], allowed: Iterable[str]) -> dict[str, Any]:
 
 
 def query_partition(
-    db: Any, table: str, partition_key: str, value: str, fields: tuple[str, ...] = ()
+    db: Any,
+    table: str,
+    partition_key: str,
+    value: str,
+    fields: tuple[str, ...] = (),
+    *,
+    newest_first: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Every item of one partition (only `fields`, if given), page by page: never a Scan."""
     names = {"#p": partition_key} | {f"#f{i}": f for i, f in enumerate(fields)}
@@ -80,6 +86,7 @@ def query_partition(
         "KeyConditionExpression": "#p = :p",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": to_item({":p": value}),
+        "ScanIndexForward": not newest_first,
     }
     if fields:
         args["ProjectionExpression"] = ", ".join(f"#f{i}" for i in range(len(fields)))

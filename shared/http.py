@@ -44,7 +44,6 @@ NOSNIFF = "nosniff"
 # U+FFFD too: API Gateway hands a function bytes that were not UTF-8 already replaced
 # by it, so it marks text that arrived broken; storing it would keep the damage.
 _FORBIDDEN_CHARACTERS = re.compile("[\x00\ud800-\udfff\ufffd]")
-_REPLACEMENT = "\ufffd"
 # Pydantic codes whose message may quote what was sent: replaced by a fixed wording.
 _SAFE_MESSAGES = {
     "extra_forbidden": "Unknown field",
@@ -181,7 +180,7 @@ def _text_problem(where: str) -> MalformedRequest:
         errors=[
             {
                 "location": [where],
-                "message": "Not UTF-8 text, or holds a NUL or unpaired surrogate character",
+                "message": "Not UTF-8, or holds a NUL, unpaired surrogate or replacement character",
                 "code": "invalid_characters",
             }
         ],
@@ -202,7 +201,7 @@ def _query_is_clean(query: bytes) -> bool:
 
 
 def _holds_forbidden_text(document: Any) -> bool:
-    """Any string of a parsed JSON document (keys too) with NUL or a lone surrogate."""
+    """Any string of a parsed JSON document (keys too) with NUL, a lone surrogate or U+FFFD."""
     pending = [document]
     while pending:  # no recursion: the nesting depth is the client's choice
         item = pending.pop()
@@ -223,7 +222,7 @@ def _body_problem(body: bytes) -> MalformedRequest | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return _text_problem("body")
-    if "\x00" in text or _REPLACEMENT in text:
+    if "\x00" in text:
         return _text_problem("body")
     try:  # parsed twice (here and by the route): bodies are small, the check is exact
         document = json.loads(text)

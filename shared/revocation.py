@@ -78,11 +78,7 @@ def read_revoked(client: Any, table: str) -> set[str]:
     hashes: set[str] = set()
     while True:
         response = client.query(**args)
-        for item in response["Items"]:
-            stored = item["subject"]["S"]
-            # Entries written before subjects were hashed: compared by hash all the same
-            # (they expire within KEEP_SECONDS of that release).
-            hashes.add(stored if stored.startswith(HASH_PREFIX) else subject_hash(stored))
+        hashes |= {item["subject"]["S"] for item in response["Items"]}
         if "LastEvaluatedKey" not in response:
             return hashes
         args["ExclusiveStartKey"] = response["LastEvaluatedKey"]

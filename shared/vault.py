@@ -71,9 +71,6 @@ class Vault:
         """A wrapped key the caller just read with other data: saves the vault its own read."""
         self._edks.put(user_id, edk)
 
-    def forget(self, user_id: str) -> None:
-        self._edks.invalidate(user_id)
-
     def seal_fields(
         self, key: bytes, user_id: str, item_id: str, fields: dict[str, Any]
     ) -> dict[str, bytes]:

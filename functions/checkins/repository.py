@@ -195,24 +195,12 @@ class CheckinsRepository:
 
     def every(self, user_id: str) -> Iterator[dict[str, Any]]:
         """Every check-in of the member, newest first, opened, as plain data (their export)."""
+        from shared.data_rights import query_partition  # only the export needs it
+
         key = self._vault.key_for_reading(user_id)
-        start: dict[str, Any] | None = None
-        while True:
-            args: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "#u = :u AND #d >= :first",
-                "ExpressionAttributeNames": _NAMES,
-                "ExpressionAttributeValues": to_item({":u": user_id, ":first": FIRST_DAY}),
-                "ScanIndexForward": False,
-            }
-            if start:
-                args["ExclusiveStartKey"] = start
-            response = self._db.query(**args)
-            for item in response.get("Items", []):
-                yield self._document(from_item(item), key)
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
+        for item in query_partition(self._db, self._table, "user_id", user_id, newest_first=True):
+            if item["date"] != KEY_ITEM:
+                yield self._document(item, key)
 
     def newest_first(
         self, user_id: str, until: dt.date, page_size: int = 100

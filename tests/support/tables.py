@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode_str
+from local.template import load_template
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 # What a table's shape is made of; the rest (encryption, streams, recovery) is not modelled.
 _SHAPE = ("AttributeDefinitions", "KeySchema", "LocalSecondaryIndexes", "GlobalSecondaryIndexes")
 
 
 @cache
 def _resources() -> dict[str, Any]:
-    template, problems = decode_str(TEMPLATE.read_text(encoding="utf-8"))
-    assert not problems, problems
+    template = load_template()
     # The decoder's nodes are dicts and strings underneath: plain JSON values from here on.
     return dict(json.loads(json.dumps(template["Resources"])))
 

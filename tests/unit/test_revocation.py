@@ -141,18 +141,3 @@ def test_added_subject_survives_a_refresh_that_does_not_list_it_yet() -> None:
 
     # Then the subject is still refused
     assert seen
-
-
-def test_entries_written_before_hashing_still_count() -> None:
-    # Given an entry from before subjects were hashed (the plain subject)
-    table = FakeRevokedTable()
-    table.put_item(
-        TableName=TABLE,
-        Item={"scope": {"S": "sub"}, "subject": {"S": "legacy-sub"}, "expires_at": {"N": "1"}},
-    )
-
-    # When the list is read
-    hashes = read_revoked(table, TABLE)
-
-    # Then it holds the hash of that subject, so the old token is still refused
-    assert hashes == {subject_hash("legacy-sub")}

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode_str
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+from local.template import TEMPLATE, load_template
+
 PROBLEM_JSON = "'application/problem+json'"
 # What API Gateway answers by itself and what each must look like to a client.
 GATEWAY_STATUSES = {
@@ -33,9 +32,7 @@ GATEWAY_STATUSES = {
 
 @cache
 def template() -> dict[str, Any]:
-    parsed, problems = decode_str(TEMPLATE.read_text(encoding="utf-8"))
-    assert not problems, problems
-    return dict(json.loads(json.dumps(parsed)))
+    return dict(json.loads(json.dumps(load_template())))
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:

@@ -172,18 +172,6 @@ def test_wrapped_key_is_read_from_the_store_once_per_ttl(
     assert store.loads == 2
 
 
-def test_forget_drops_the_cached_wrapped_key(vault: Vault, store: MemoryKeyStore) -> None:
-    # Given a member whose key is cached
-    vault.key_for_writing("user-a")
-    loads = store.loads
-    # When the vault forgets them (their key item was erased)
-    vault.forget("user-a")
-    store.keys.clear()
-    # Then the next read goes to the store and finds nothing
-    assert vault.key_for_reading("user-a") is None
-    assert store.loads == loads + 1
-
-
 def test_purpose_is_the_key_rings(vault: Vault) -> None:
     # Given a vault on the check-ins key ring / Then its purpose is the key ring's
     assert vault.purpose == PURPOSE
