@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-unit lint bench token build openapi seed-resources clean
+.PHONY: run test test-unit lint bench token build openapi seed-resources audit-verify clean
 
 $(VENV)/.installed: pyproject.toml local/requirements.py
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ seed-resources: $(VENV)/.installed
 ## make openapi: regenerate docs/api/*.json from the code
 openapi: $(VENV)/.installed
 	$(PY) -m local.openapi
+
+## make audit-verify ORG=<id>: check one organisation's audit chain in the running local cloud
+## (STACK=<file> for another stack file than .local/stack.json)
+audit-verify: $(VENV)/.installed
+	$(if $(ORG),,$(error ORG is not set: make audit-verify ORG=<organisation id>))
+	$(PY) -m local.audit_verify "$(ORG)" $(if $(STACK),--stack "$(STACK)")
 
 clean:
 	rm -rf build .local .pytest_cache .mypy_cache .ruff_cache

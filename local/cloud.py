@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from local.deploy import aws_client, deploy
 from local.emulator import REGION, Emulator, ensure_emulator_venv
 from local.seed import seed_users
+from local.seed_orgs import seed_orgs
 from local.seed_resources import seed as seed_resources
 from local.stack import STACK_NAME, describe
 from local.timers import (
@@ -65,6 +66,7 @@ def bring_up(
             timers=timers_in_force(declared, deployed),
             sfn_wait_scale=SFN_WAIT_SCALE,
         )
+        stack["demo_orgs"] = seed_orgs(emulator.endpoint, REGION, stack["tables"], users)
         dynamodb = aws_client("dynamodb", emulator.endpoint, REGION)
         if seed_resources(dynamodb, stack["tables"]["resources"], out=log) != 0:
             raise RuntimeError("data/resources/ has invalid entries (listed above)")

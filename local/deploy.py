@@ -93,11 +93,20 @@ def deploy(
     cfn = aws_client("cloudformation", endpoint, region)
     template = load_template()
     body = packaged_template(endpoint, region, python_version, template)
-    # The demo login and the tests sign in with a password; on AWS it stays off by default.
-    parameters = {"AllowPasswordAuth": "true", **(parameters or {})}
+    # As `sam deploy` does: the template goes to S3 (a request body holds at most 51,200 bytes).
+    s3 = aws_client("s3", endpoint, region)
+    key = f"templates/{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
+    s3.put_object(Bucket=ARTIFACT_BUCKET, Key=key, Body=body.encode())
+    # The demo login and the tests sign in with a password, and invitations hand back the
+    # temporary password (no mail leaves the local cloud); on AWS both stay off by default.
+    parameters = {
+        "AllowPasswordAuth": "true",
+        "ReturnTemporaryPasswords": "true",
+        **(parameters or {}),
+    }
     args: dict[str, Any] = {
         "StackName": stack_name,
-        "TemplateBody": body,
+        "TemplateURL": f"{endpoint}/{ARTIFACT_BUCKET}/{key}",
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
     }

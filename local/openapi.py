@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
-FUNCTIONS = ("accounts", "checkins", "resources", "resource_admin", "journal")
+FUNCTIONS = ("accounts", "checkins", "resources", "resource_admin", "journal", "orgs")
 
 
 def export() -> dict[str, dict[str, Any]]:

@@ -1,6 +1,7 @@
-"""Demo data: one organisation with one user per role plus a second member.
+"""Demo data: the demo school (one user per role and then some) and a second organisation.
 
 Safe to repeat: existing users keep their data and get their password and groups back.
+The organisations' units, roster, training and rota are seeded by local/seed_orgs.py.
 """
 
 from __future__ import annotations
@@ -11,41 +12,56 @@ from typing import Any
 from local.deploy import aws_client
 
 DEMO_ORG = "demo-school"
+SECOND_ORG = "demo-works"
 # Local demo credentials only; printed by `make run`. Meets the pool's policy.
 DEMO_PASSWORD = "DemoPass-2026"
-DEMO_USERS: tuple[tuple[str, str], ...] = (
-    ("mei", "member"),
-    ("lei", "member"),
-    ("peer-zhang", "peer_supporter"),
-    ("counsellor-wang", "counsellor"),
-    ("admin-li", "org_admin"),
+ZONES = {DEMO_ORG: ("Asia/Shanghai", "zh-CN"), SECOND_ORG: ("Europe/London", "en-GB")}
+# username, role, organisation
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("mei", "member", DEMO_ORG),
+    ("lei", "member", DEMO_ORG),
+    ("peer-zhang", "peer_supporter", DEMO_ORG),
+    ("counsellor-wang", "counsellor", DEMO_ORG),
+    ("admin-li", "org_admin", DEMO_ORG),
+    ("counsellor-liu", "counsellor", DEMO_ORG),
+    ("officer-zhao", "counsellor", DEMO_ORG),
+    ("admin-zhou", "org_admin", SECOND_ORG),
 )
 
 
 def seed_users(endpoint: str, region: str, user_pool_id: str) -> list[dict[str, str]]:
     cognito = aws_client("cognito-idp", endpoint, region)
     users = []
-    for username, role in DEMO_USERS:
-        _ensure_user(cognito, user_pool_id, username)
+    for username, role, org_id in DEMO_USERS:
+        _ensure_user(cognito, user_pool_id, username, org_id)
         cognito.admin_set_user_password(
             UserPoolId=user_pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True
         )
         cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=role)
+        found = cognito.admin_get_user(UserPoolId=user_pool_id, Username=username)
+        sub = next(a["Value"] for a in found["UserAttributes"] if a["Name"] == "sub")
         users.append(
-            {"username": username, "password": DEMO_PASSWORD, "role": role, "org_id": DEMO_ORG}
+            {
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "role": role,
+                "org_id": org_id,
+                "user_id": sub,
+            }
         )
     return users
 
 
-def _ensure_user(cognito: Any, user_pool_id: str, username: str) -> None:
+def _ensure_user(cognito: Any, user_pool_id: str, username: str, org_id: str) -> None:
+    zone, locale = ZONES[org_id]
     with contextlib.suppress(cognito.exceptions.UsernameExistsException):
         cognito.admin_create_user(
             UserPoolId=user_pool_id,
             Username=username,
             MessageAction="SUPPRESS",
             UserAttributes=[
-                {"Name": "custom:org_id", "Value": DEMO_ORG},
-                {"Name": "zoneinfo", "Value": "Asia/Shanghai"},
-                {"Name": "locale", "Value": "zh-CN"},
+                {"Name": "custom:org_id", "Value": org_id},
+                {"Name": "zoneinfo", "Value": zone},
+                {"Name": "locale", "Value": locale},
             ],
         )

@@ -20,6 +20,8 @@ TABLE_OUTPUTS = {
     "journal": "JournalTableName",
     "revoked": "RevokedTableName",
     "data_rights_audit": "DataRightsAuditTableName",
+    "orgs": "OrgsTableName",
+    "audit": "AuditTableName",
 }
 
 
@@ -56,6 +58,8 @@ def describe(
             "journal": outputs["JournalFunctionName"],
             "journal_retention": outputs["JournalRetentionFunctionName"],
             "data_rights_steps": outputs["DataRightsStepsFunctionName"],
+            "orgs": outputs["OrgsFunctionName"],
+            "orgs_import": outputs["OrgsImportFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],
         "sealing_key_id": outputs["SealingKeyId"],

@@ -18,6 +18,7 @@ from local.template import load_template
 FAST_TIMERS: dict[str, str] = {
     "ErasureSweepSeconds": "5",
     "RevocationCacheSeconds": "2",
+    "RosterCacheSeconds": "2",
 }
 
 # The emulator's factor on Step Functions Wait states (and retry intervals); 0 makes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -166,11 +166,19 @@ def _unexpected_error(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+def _media(content_type: bytes | None) -> str:
+    return (content_type or b"").split(b";")[0].strip().lower().decode("latin-1")
+
+
 def _is_json(content_type: bytes | None) -> bool:
-    media = (content_type or b"").split(b";")[0].strip().lower()
-    return media == b"application/json" or (
-        media.startswith(b"application/") and media.endswith(b"+json")
+    media = _media(content_type)
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
     )
+
+
+def _too_large(limit: int) -> str:
+    return f"The body must be at most {limit} bytes."
 
 
 def _text_problem(where: str) -> MalformedRequest:
@@ -233,23 +241,42 @@ def _body_problem(body: bytes) -> MalformedRequest | None:
     return _text_problem("body") if _holds_forbidden_text(document) else None
 
 
+def _text_body_problem(body: bytes) -> MalformedRequest | None:
+    """A text body (a CSV) must be UTF-8 without NUL, surrogates or replacement characters."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _text_problem("body")
+    return _text_problem("body") if _FORBIDDEN_CHARACTERS.search(text) else None
+
+
 class RequestGuard:
     """Before any parsing: bodies over `limit` bytes get 413, bodies that are not JSON 415,
     and a path, query string or body that is not clean UTF-8 text 400 (malformed-request).
     """
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_BODY_BYTES,
+        text_bodies: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.limit = limit
+        # Text media types a route of this app reads itself (text/csv), each with its limit.
+        self.text_bodies = {k.lower(): v for k, v in (text_bodies or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type")
+        text_limit = self.text_bodies.get(_media(content_type))
+        limit = self.limit if text_limit is None else text_limit
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send, PayloadTooLarge(self._too_large))
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, PayloadTooLarge(_too_large(limit)))
             return
         chunks: list[Message] = []
         size = 0
@@ -257,18 +284,19 @@ class RequestGuard:
             message = await receive()
             chunks.append(message)
             size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(scope, receive, send, PayloadTooLarge(self._too_large))
+            if size > limit:
+                await self._refuse(scope, receive, send, PayloadTooLarge(_too_large(limit)))
                 return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
-        if size and not _is_json(headers.get(b"content-type")):
+        if size and text_limit is None and not _is_json(content_type):
             error = UnsupportedMediaType(
                 "Send the body as JSON with Content-Type: application/json."
             )
             await self._refuse(scope, receive, send, error)
             return
-        problem = self._unclean_text(scope, b"".join(m.get("body", b"") for m in chunks))
+        body = b"".join(m.get("body", b"") for m in chunks)
+        problem = self._unclean_text(scope, body, json_body=text_limit is None)
         if problem is not None:
             await self._refuse(scope, receive, send, problem)
             return
@@ -278,17 +306,15 @@ class RequestGuard:
 
         await self.app(scope, replay, send)
 
-    @property
-    def _too_large(self) -> str:
-        return f"The body must be at most {self.limit} bytes."
-
     @staticmethod
-    def _unclean_text(scope: Scope, body: bytes) -> MalformedRequest | None:
+    def _unclean_text(scope: Scope, body: bytes, *, json_body: bool) -> MalformedRequest | None:
         if _FORBIDDEN_CHARACTERS.search(str(scope.get("path", ""))):
             return _text_problem("path")
         if not _query_is_clean(scope.get("query_string") or b""):
             return _text_problem("query")
-        return _body_problem(body) if body else None
+        if not body:
+            return None
+        return _body_problem(body) if json_body else _text_body_problem(body)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: DomainError) -> None:
         await _as_problem(error)(scope, receive, send)
@@ -325,9 +351,11 @@ def create_app(
     version: str = "1.0.0",
     max_body_bytes: int = MAX_BODY_BYTES,
     dependencies: Sequence[Any] | None = None,
+    text_bodies: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """The app of one HTTP function. `dependencies` (`Depends(...)`) run before every route's
     parameters and body are validated: a role check there answers 403 before any 422.
+    `text_bodies` names text media types (text/csv) some route reads itself, with a limit each.
     """
     app = FastAPI(
         title=title,
@@ -341,6 +369,6 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(RequestGuard, limit=max_body_bytes)
+    app.add_middleware(RequestGuard, limit=max_body_bytes, text_bodies=text_bodies)
     app.add_middleware(SecurityHeaders)  # added last: outermost, sees the guard's answers too
     return app

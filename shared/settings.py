@@ -99,6 +99,29 @@ class CheckinsSettings(BaseSettings):
     cursor_secret_arn: str = ""
 
 
+class RosterSettings(BaseSettings):
+    """Any function that checks staff against the roster or reads the rota (shared/orgs)."""
+
+    orgs_table: str
+    # DESIGN.md §4: a role change reaches every container within this time (at most 60 s).
+    roster_cache_seconds: float = 60.0
+
+
+class OrgsSettings(RosterSettings):
+    user_pool_id: str
+    audit_table: str
+    import_queue_url: str = ""
+    cursor_secret_arn: str = ""
+    # Local cloud only: invitations answer with the temporary password instead of mailing it.
+    return_temporary_passwords: bool = False
+
+
+class OrgsImportSettings(RosterSettings):
+    user_pool_id: str
+    audit_table: str
+    return_temporary_passwords: bool = False
+
+
 class ResourcesSettings(BaseSettings):
     resources_table: str
     cache_seconds: int = 60

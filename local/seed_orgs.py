@@ -1,0 +1,247 @@
+"""Demo organisations: the school's tree, roster, training, supervision, supporters and rota.
+
+Demo School (Asia/Shanghai): school → Grade 7 → Class 7-1 and Class 7-2; mei and lei
+in Class 7-1; peer-zhang trained, supervised by counsellor-wang and assigned to Class
+7-1; counsellors wang and liu take days and nights in turn, officer-zhao is the duty
+officer; the rota covers every hour. Demo Works (Europe/London, a zone with summer
+time) has one admin, so a client can see another organisation's ids answer 404.
+Safe to repeat: items are written with fixed ids and overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from functions.orgs.repository import OrgsRepository
+from local.deploy import aws_client
+from local.seed import DEMO_ORG, SECOND_ORG, ZONES
+from shared.audit import AuditLog
+from shared.dynamo import to_item
+from shared.orgs.keys import ROTA_WEEKLY, SETTINGS, org_pk
+from shared.orgs.rota import DAYS
+
+SCHOOL_UNITS = (
+    ("school", "Demo School", "school", None),
+    ("grade-7", "Grade 7", "grade", "school"),
+    ("class-7-1", "Class 7-1", "class", "grade-7"),
+    ("class-7-2", "Class 7-2", "class", "grade-7"),
+)
+WORKS_UNITS = (("works", "Demo Works", "company", None),)
+UNIT_OF = {"mei": "class-7-1", "lei": "class-7-1", "peer-zhang": "class-7-1"}
+DISPLAY = {
+    "mei": "Mei 美",
+    "lei": "Lei 蕾",
+    "peer-zhang": "Zhang 张",
+    "counsellor-wang": "Counsellor Wang 王老师",
+    "counsellor-liu": "Counsellor Liu 刘老师",
+    "officer-zhao": "Duty officer Zhao 赵主任",
+    "admin-li": "Admin Li 李老师",
+    "admin-zhou": "Admin Zhou",
+}
+SETTINGS_OF = {
+    DEMO_ORG: {"name": "Demo School 示范中学", "kind": "school", "region_code": "CN-SC"},
+    SECOND_ORG: {"name": "Demo Works", "kind": "workplace", "region_code": "GB"},
+}
+CONTACT = {"name": "Duty officer Zhao", "phone": "+8613800000000"}
+
+
+def _put(db: Any, table: str, org_id: str, sk: str, values: dict[str, Any]) -> None:
+    db.put_item(TableName=table, Item=to_item({"pk": org_pk(org_id), "sk": sk, **values}))
+
+
+def seed_orgs(
+    endpoint: str, region: str, tables: dict[str, str], users: list[dict[str, str]]
+) -> dict[str, Any]:
+    """Write the demo organisations; what stack.json records about them."""
+    db = aws_client("dynamodb", endpoint, region)
+    repo = OrgsRepository(db, tables["orgs"])
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    ids = {u["username"]: u["user_id"] for u in users}
+    described: dict[str, Any] = {}
+    for org_id, units in ((DEMO_ORG, SCHOOL_UNITS), (SECOND_ORG, WORKS_UNITS)):
+        zone, locale = ZONES[org_id]
+        settings: dict[str, Any] = {**SETTINGS_OF[org_id], "time_zone": zone, "locale": locale}
+        if org_id == DEMO_ORG:
+            settings["escalation_contact"] = CONTACT
+        _put(
+            db,
+            tables["orgs"],
+            org_id,
+            SETTINGS,
+            {"org_id": org_id, **settings, "updated_at": stamp},
+        )
+        for unit_id, name, kind, parent in units:
+            values = {"unit_id": unit_id, "name": name, "kind": kind, "parent_id": parent}
+            _put(
+                db,
+                tables["orgs"],
+                org_id,
+                f"unit#{unit_id}",
+                {**values, "created_at": stamp, "updated_at": stamp},
+            )
+        people = [u for u in users if u["org_id"] == org_id]
+        repo.enrol(
+            [
+                {
+                    "org_id": org_id,
+                    "user_id": u["user_id"],
+                    "username": u["username"],
+                    "display_name": DISPLAY[u["username"]],
+                    "role": u["role"],
+                    "unit_id": UNIT_OF.get(u["username"], units[0][0]),
+                    "status": "active",
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+                for u in people
+            ]
+        )
+        described[org_id] = {
+            "name": settings["name"],
+            "time_zone": zone,
+            "units": {name: unit_id for unit_id, name, _, _ in units},
+            "people": {
+                u["username"]: {
+                    "user_id": u["user_id"],
+                    "role": u["role"],
+                    "unit_id": UNIT_OF.get(u["username"], units[0][0]),
+                }
+                for u in people
+            },
+        }
+    _school_staffing(repo, db, tables, ids, stamp)
+    return described
+
+
+def _school_staffing(
+    repo: OrgsRepository, db: Any, tables: dict[str, str], ids: dict[str, str], stamp: str
+) -> None:
+    peer, wang, liu, zhao = (
+        ids[n] for n in ("peer-zhang", "counsellor-wang", "counsellor-liu", "officer-zhao")
+    )
+    today = dt.date.today()
+    person = repo.person(DEMO_ORG, peer)
+    assert person is not None
+    repo.update_person(DEMO_ORG, peer, {"supervisor_id": wang, "updated_at": stamp})
+    person = repo.person(DEMO_ORG, peer)
+    assert person is not None
+    if not repo.trainings(DEMO_ORG, peer):
+        repo.add_training(
+            DEMO_ORG,
+            peer,
+            {
+                "training_id": "demo-training",
+                "user_id": peer,
+                "course": "Peer supporter basics 心理委员培训",
+                "completed_on": (today - dt.timedelta(days=30)).isoformat(),
+                "valid_until": (today + dt.timedelta(days=365)).isoformat(),
+                "trainer": "Counsellor Wang",
+                "recorded_at": stamp,
+            },
+            person,
+            stamp,
+        )
+    unit = repo.unit(DEMO_ORG, "class-7-1") or {}
+    repo.set_supporters(DEMO_ORG, "class-7-1", [peer], list(unit.get("supporters") or ()), stamp)
+    days = [
+        {
+            "day": d,
+            "start": "08:00",
+            "end": "20:00",
+            "primary": wang,
+            "backup": liu,
+            "duty_officer": zhao,
+        }
+        for d in DAYS
+    ] + [
+        {
+            "day": d,
+            "start": "20:00",
+            "end": "08:00",
+            "primary": liu,
+            "backup": wang,
+            "duty_officer": zhao,
+        }
+        for d in DAYS
+    ]
+    _put(
+        db,
+        tables["orgs"],
+        DEMO_ORG,
+        ROTA_WEEKLY,
+        {"slots": days, "fallback_duty_officer": zhao, "updated_at": stamp},
+    )
+    AuditLog(db, tables["audit"]).append(
+        DEMO_ORG,
+        actor_id="operator",
+        actor_role="operator",
+        action="org.seed",
+        target_type="org",
+        target_id=DEMO_ORG,
+    )
+
+
+def create_org(
+    stack: dict[str, Any],
+    org_id: str,
+    *,
+    name: str,
+    kind: str,
+    time_zone: str,
+    locale: str,
+    admin_username: str,
+    admin_password: str,
+) -> str:
+    """A new organisation with its first admin (tests, and operators on the local cloud).
+
+    The API has no route that creates an organisation: the first admin is made here,
+    and invites everyone else. Returns the admin's user id.
+    """
+    endpoint, region = stack["aws_endpoint_url"], stack["region"]
+    cognito = aws_client("cognito-idp", endpoint, region)
+    pool = stack["user_pool_id"]
+    cognito.admin_create_user(
+        UserPoolId=pool,
+        Username=admin_username,
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "custom:org_id", "Value": org_id},
+            {"Name": "zoneinfo", "Value": time_zone},
+            {"Name": "locale", "Value": locale},
+        ],
+    )
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username=admin_username, Password=admin_password, Permanent=True
+    )
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username=admin_username, GroupName="org_admin")
+    found = cognito.admin_get_user(UserPoolId=pool, Username=admin_username)
+    admin_id = next(a["Value"] for a in found["UserAttributes"] if a["Name"] == "sub")
+    repo = OrgsRepository(aws_client("dynamodb", endpoint, region), stack["tables"]["orgs"])
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    repo.create_settings(
+        org_id,
+        {
+            "name": name,
+            "kind": kind,
+            "time_zone": time_zone,
+            "locale": locale,
+            "region_code": "CN",
+            "updated_at": stamp,
+        },
+    )
+    repo.enrol(
+        [
+            {
+                "org_id": org_id,
+                "user_id": admin_id,
+                "username": admin_username,
+                "display_name": admin_username,
+                "role": "org_admin",
+                "status": "active",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        ]
+    )
+    return admin_id
