@@ -272,7 +272,7 @@ def test_only_a_trained_supervised_supporter_can_be_assigned(
         json={"supervisor_id": counsellor},
     )
     assert supervised.status_code == 200, supervised.text
-    # Then the assignment is accepted, the member sees their supporter, and the expiry list names them
+    # Then it is accepted, the member sees their supporter, and the expiry list names them
     assigned = api.put(url, headers=o["admin"], json={"supporters": [supporter["user_id"]]})
     assert assigned.status_code == 200, assigned.text
     member_auth = _sign_in_first_time(
@@ -333,7 +333,7 @@ def test_rota_now_across_midnight_overrides_and_a_dst_zone(
     assert saved.status_code == 200, saved.text
     # Then the admin is warned about the Sunday gap
     assert any("Sun" in w for w in saved.json()["warnings"])
-    # And Saturday night's slot covers Sunday 01:30 across midnight, before and after the clocks change
+    # And Saturday night's slot covers Sunday across midnight, before and after the clocks change
     before = _rota_now(api, o, "2026-10-24T23:30:00Z")  # Sun 00:30 BST (UTC+1)
     assert before["primary"]["user_id"] == night and before["slot"]["day"] == "sat"
     after = _rota_now(
