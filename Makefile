@@ -37,8 +37,10 @@ bench: $(VENV)/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 ## make token USER=mei: a fresh ID token for a demo user of the running local cloud
+## (an invited user's first sign-in: PASSWORD=<temporary> NEW_PASSWORD=<new>)
 token: $(VENV)/.installed
-	@$(PY) -m local.token $(if $(filter command line,$(origin USER)),$(USER),mei)
+	@$(PY) -m local.token $(if $(filter command line,$(origin USER)),$(USER),mei) \
+		$(if $(PASSWORD),--password "$(PASSWORD)") $(if $(NEW_PASSWORD),--new-password "$(NEW_PASSWORD)")
 
 ## make build: build/code and build/layer for `sam deploy` (Lambda python3.11, x86_64)
 build: $(VENV)/.installed

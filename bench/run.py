@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, cold
+from bench import calls, cold, roster_import
 from bench.calls import Target
 from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
@@ -41,6 +41,11 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         up = time.perf_counter() - started
         print(f"local cloud up in {up:.1f} s on {stack['aws_endpoint_url']}")
         scenario = calls.measure(stack)
+        chunk, chunk_target = roster_import.chunk_writes(stack, scenario.recorder)
+        print("\n== Roster import (1,000 rows over HTTP; the deployed queue worker enrols them)")
+        end_to_end, import_target = roster_import.end_to_end(stack)
+        print(f"{end_to_end['rows']} rows: {end_to_end['seconds']} s")
+        print(f"one chunk of {chunk['chunk_rows']} rows: {chunk['operations']}")
     finally:
         emulator.stop()
     cold = [r for r in scenario.rows if r.phase == "cold"]
@@ -49,7 +54,8 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
     print_rows(cold)
     print("-- warm")
     print_rows(warm)
-    return {"rows": [r.to_json() for r in scenario.rows]}, scenario.targets()
+    data = {"rows": [r.to_json() for r in scenario.rows], "import": {**end_to_end, **chunk}}
+    return data, [*scenario.targets(), chunk_target, import_target]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -136,7 +136,7 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
     export = downloaded_export(api, auth)
 
     # Then each feature's file holds what they wrote, opened, and nothing deleted or internal
-    assert sorted(export) == ["accounts", "checkins", "journal"]
+    assert sorted(export) == ["accounts", "checkins", "journal", "orgs"]
     assert export["accounts"]["profile"]["display_name"] == "Lan"
     assert [(c["note"], c["tags"]) for c in export["checkins"]["checkins"]] == [
         ("ok day", ["exam"])
@@ -339,3 +339,38 @@ def test_the_old_synchronous_export_is_gone(
     # Then it is an unknown route, answered as problem+json
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_rostered_members_export_and_erasure_cover_their_roster_entry(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any
+) -> None:
+    # Given a member the school's admin invited into Class 7-2
+    admin = {"Authorization": id_token(local_cloud, "admin-li")}
+    invited = api.post(
+        "orgs/demo-school/invitations",
+        headers=admin,
+        json={
+            "display_name": "Rostered",
+            "email": f"{uuid.uuid4().hex[:12]}@example.com",
+            "role": "member",
+            "unit_id": "class-7-2",
+        },
+    )
+    assert invited.status_code == 201, invited.text
+    person = invited.json()["person"]
+    password = "Chosen-" + uuid.uuid4().hex[:10]
+    auth = {
+        "Authorization": id_token(
+            local_cloud, person["username"], invited.json()["temporary_password"], password
+        )
+    }
+    # When they export their data, then the orgs part holds their roster entry
+    export = downloaded_export(api, auth)
+    assert export["orgs"]["organisation"] == "demo-school"
+    assert export["orgs"]["roster"]["display_name"] == "Rostered"
+    assert export["orgs"]["roster"]["unit_id"] == "class-7-2"
+    # When they erase their account, then the roster no longer has them
+    run = finished_erasure(local_cloud, api.delete("me", headers=auth).json()["id"])
+    assert run["status"] == "SUCCEEDED", run
+    gone = api.get(f"orgs/demo-school/people/{person['user_id']}", headers=admin)
+    assert gone.status_code == 404

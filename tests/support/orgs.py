@@ -497,7 +497,10 @@ class World:
 
     # looking inside
     def stored_person(self, person: Person) -> dict[str, Any]:
-        stored = self.repo.person(person.org_id, person.user_id)
+        return self.stored_person_by_id(person.user_id, person.org_id)
+
+    def stored_person_by_id(self, user_id: str, org_id: str | None = None) -> dict[str, Any]:
+        stored = self.repo.person(org_id or self.org, user_id)
         assert stored is not None
         return stored
 
