@@ -8,15 +8,13 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from functions.orgs.models import AuditPage, AuditRecord
-from functions.orgs.wiring import ADMIN, USER_ID_PATTERN, Keys, OrgId
+from functions.orgs.wiring import USER_ID_PATTERN, Admin, Keys, OrgId
 from shared import aws
 from shared.audit import page
 from shared.clock import utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, InvalidInput
 from shared.http import problem_responses
-from shared.orgs.access import require_role
-from shared.routing import Caller
 from shared.settings import OrgsSettings, settings
 
 router = APIRouter()
@@ -36,7 +34,7 @@ FIELDS = tuple(AuditRecord.model_fields)
 )
 def audit_records(
     org_id: OrgId,
-    identity: Caller,
+    viewer: Admin,
     keys: Keys,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
@@ -44,7 +42,6 @@ def audit_records(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> AuditPage:
-    viewer = require_role(identity, org_id, ADMIN)
     if since is not None and until is not None and since >= until:
         raise InvalidInput("`from` must be before `to`.")
     lower = utc_iso(since) if since else None

@@ -10,12 +10,11 @@ from fastapi import APIRouter, Path, Request, Response
 from functions.orgs.imports import BadCsv, chunks, parse_roster_csv, row_to_message
 from functions.orgs.models import ImportStarted, ImportStatus, RejectedRow
 from functions.orgs.tree import resolve_path, unit_paths
-from functions.orgs.wiring import ADMIN, Audit, OrgId, Queue, Repo
+from functions.orgs.wiring import Admin, Audit, OrgId, Queue, Repo
 from shared.clock import utc_iso
 from shared.errors import MalformedRequest, NotFound, UnsupportedMediaType
 from shared.http import problem_responses
-from shared.orgs.access import require_role
-from shared.routing import Caller, Now
+from shared.routing import Now
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
@@ -68,14 +67,13 @@ def import_status(record: dict[str, Any]) -> ImportStatus:
 async def start_import(
     org_id: OrgId,
     request: Request,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     queue: Queue,
     audit: Audit,
     now: Now,
     response: Response,
 ) -> ImportStarted:
-    actor = require_role(identity, org_id, ADMIN)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != CSV:
         raise UnsupportedMediaType("Send the file with Content-Type: text/csv.")
@@ -134,8 +132,7 @@ async def start_import(
     responses=ERRORS,
     summary="An import's progress, and every rejected row with its line number",
 )
-def get_import(org_id: OrgId, import_id: ImportId, identity: Caller, repo: Repo) -> ImportStatus:
-    require_role(identity, org_id, ADMIN)
+def get_import(org_id: OrgId, import_id: ImportId, _: Admin, repo: Repo) -> ImportStatus:
     record = repo.import_record(org_id, str(import_id))
     if record is None:
         raise NotFound("No such import.")

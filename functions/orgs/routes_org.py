@@ -8,11 +8,11 @@ from fastapi import APIRouter
 
 from functions.orgs.logic import SETTINGS_FIELDS, is_active, unit_view
 from functions.orgs.models import Membership, OnDutyPerson, OrgSettings, OrgSettingsPatch, Unit
-from functions.orgs.wiring import ADMIN, STAFF_READERS, Audit, OrgId, Repo
+from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader
 from shared.clock import utc_iso, zone
 from shared.errors import NotFound
 from shared.http import problem_responses
-from shared.orgs.access import require_role, roster_entry
+from shared.orgs.access import roster_entry
 from shared.routing import Caller, Now
 
 router = APIRouter()
@@ -76,8 +76,7 @@ def my_membership(identity: Caller, repo: Repo) -> Membership:
     responses=ERRORS,
     summary="The organisation's settings (org admins and counsellors)",
 )
-def get_settings(org_id: OrgId, identity: Caller, repo: Repo) -> OrgSettings:
-    require_role(identity, org_id, STAFF_READERS)
+def get_settings(org_id: OrgId, _: StaffReader, repo: Repo) -> OrgSettings:
     org = repo.settings(org_id)
     if org is None:
         raise NotFound("No such organisation.")
@@ -92,9 +91,8 @@ def get_settings(org_id: OrgId, identity: Caller, repo: Repo) -> OrgSettings:
     description="Fields left out keep their value; `journal_retention_days: null` clears it.",
 )
 def patch_settings(
-    org_id: OrgId, change: OrgSettingsPatch, identity: Caller, repo: Repo, audit: Audit, now: Now
+    org_id: OrgId, change: OrgSettingsPatch, actor: Admin, repo: Repo, audit: Audit, now: Now
 ) -> OrgSettings:
-    actor = require_role(identity, org_id, ADMIN)
     given = change.model_dump(exclude_unset=True, mode="json")
     if given.get("time_zone") is not None:
         given["time_zone"] = zone(given["time_zone"]).key  # unknown zone: 422

@@ -30,22 +30,12 @@ from functions.orgs.models import (
     TrainingIn,
 )
 from functions.orgs.repository import Exists
-from functions.orgs.wiring import (
-    ADMIN,
-    UNIT_ID_PATTERN,
-    Audit,
-    Enrol,
-    Keys,
-    OrgId,
-    Repo,
-    UserPath,
-)
+from functions.orgs.wiring import UNIT_ID_PATTERN, Admin, Audit, Enrol, Keys, OrgId, Repo, UserPath
 from shared.clock import local_day, utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import problem_responses
-from shared.orgs.access import require_role
-from shared.routing import Caller, Now
+from shared.routing import Now
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
@@ -89,14 +79,13 @@ def _check_unit(repo: Repo, org_id: str, unit_id: str | None) -> None:
 def invite(
     org_id: OrgId,
     invitation: InvitationIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     enrol: Enrol,
     audit: Audit,
     now: Now,
     response: Response,
 ) -> Invitation:
-    actor = require_role(identity, org_id, ADMIN)
     if invitation.email is None and invitation.phone is None:
         raise InvalidInput("Give an email or a phone number to send the invitation to.")
     org = _org(repo, org_id)
@@ -131,7 +120,7 @@ def invite(
 )
 def people(
     org_id: OrgId,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     keys: Keys,
@@ -140,7 +129,6 @@ def people(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PeoplePage:
-    actor = require_role(identity, org_id, ADMIN)
     scope = f"people:{org_id}:{actor.user_id}:{unit or ''}:{role or ''}"
     start = decode_cursor(cursor, scope, keys)
     items, last = repo.people_page(org_id, unit_id=unit, role=role, limit=limit, start_key=start)
@@ -158,9 +146,8 @@ def people(
     summary="One person of the roster with their training records",
 )
 def person(
-    org_id: OrgId, user_id: UserPath, identity: Caller, repo: Repo, audit: Audit
+    org_id: OrgId, user_id: UserPath, actor: Admin, repo: Repo, audit: Audit
 ) -> PersonDetail:
-    actor = require_role(identity, org_id, ADMIN)
     stored = _person(repo, org_id, user_id)
     trainings = repo.trainings(org_id, user_id)
     audit(actor, "people.read", "person", user_id)
@@ -184,13 +171,12 @@ def patch_person(
     org_id: OrgId,
     user_id: UserPath,
     change: PersonPatch,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     enrol: Enrol,
     audit: Audit,
     now: Now,
 ) -> Person:
-    actor = require_role(identity, org_id, ADMIN)
     if change.clear_unit and change.unit_id is not None:
         raise InvalidInput("Give either unit_id or clear_unit, not both.")
     current = _person(repo, org_id, user_id)
@@ -235,13 +221,12 @@ def patch_person(
 def remove_person(
     org_id: OrgId,
     user_id: UserPath,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     enrol: Enrol,
     audit: Audit,
     now: Now,
 ) -> Response:
-    actor = require_role(identity, org_id, ADMIN)
     current = _person(repo, org_id, user_id)
     if user_id == actor.user_id:
         raise Conflict("Admins cannot remove themselves; ask another admin.")
@@ -268,12 +253,11 @@ def add_training(
     org_id: OrgId,
     user_id: UserPath,
     training: TrainingIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
 ) -> Training:
-    actor = require_role(identity, org_id, ADMIN)
     if training.valid_until <= training.completed_on:
         raise InvalidInput("valid_until must be after completed_on.")
     if training.completed_on > now().date() + dt.timedelta(days=1):
@@ -309,12 +293,11 @@ def set_supervisor(
     org_id: OrgId,
     user_id: UserPath,
     body: SupervisorIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
 ) -> Person:
-    actor = require_role(identity, org_id, ADMIN)
     current = _person(repo, org_id, user_id)
     if not is_active(current):
         raise Conflict("This person was removed from the organisation.")
@@ -345,13 +328,12 @@ def set_supervisor(
 )
 def expiring_supporters(
     org_id: OrgId,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
     expiring_within: Annotated[int, Query(ge=0, le=3650)] = 30,
 ) -> SupporterList:
-    actor = require_role(identity, org_id, ADMIN)
     org = _org(repo, org_id)
     today = local_day(now(), str(org.get("time_zone") or "UTC"))
     index = repo.expiring(org_id, today + dt.timedelta(days=expiring_within))

@@ -22,11 +22,10 @@ from functions.orgs.models import (
     SlotRef,
 )
 from functions.orgs.models import Slot as SlotOut
-from functions.orgs.wiring import ADMIN, STAFF_READERS, Audit, OrgId, Repo
+from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader
 from shared.clock import local_day, utc_iso
 from shared.errors import InvalidInput, NotFound
 from shared.http import problem_responses
-from shared.orgs.access import require_role
 from shared.orgs.duty import DutyLookup, duty_lookup
 from shared.orgs.roster import roster
 from shared.orgs.rota import (
@@ -38,7 +37,7 @@ from shared.orgs.rota import (
     schedule_warnings,
     slot_to_item,
 )
-from shared.routing import Caller, Now
+from shared.routing import Now
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
@@ -120,10 +119,7 @@ def _rota_view(repo: Repo, org_id: str, org: dict[str, Any], today: dt.date) -> 
         "`fallback_duty_officer`) and every overlap (the later start wins)."
     ),
 )
-def put_rota(
-    org_id: OrgId, body: RotaIn, identity: Caller, repo: Repo, audit: Audit, now: Now
-) -> Rota:
-    actor = require_role(identity, org_id, ADMIN)
+def put_rota(org_id: OrgId, body: RotaIn, actor: Admin, repo: Repo, audit: Audit, now: Now) -> Rota:
     org = _org(repo, org_id)
     slots = _parse(body.slots, weekly=True)
     _check_people(repo, org_id, slots, body.fallback_duty_officer)
@@ -146,8 +142,7 @@ def put_rota(
     responses=ERRORS,
     summary="The weekly rota, today's and later overrides, and its warnings",
 )
-def get_rota(org_id: OrgId, identity: Caller, repo: Repo, now: Now) -> Rota:
-    require_role(identity, org_id, STAFF_READERS)
+def get_rota(org_id: OrgId, _: StaffReader, repo: Repo, now: Now) -> Rota:
     org = _org(repo, org_id)
     return _rota_view(repo, org_id, org, local_day(now(), str(org["time_zone"])))
 
@@ -166,12 +161,11 @@ def put_override(
     org_id: OrgId,
     day: Day,
     body: OverrideIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
 ) -> Override:
-    actor = require_role(identity, org_id, ADMIN)
     _org(repo, org_id)
     slots = _parse(body.slots, weekly=False)
     _check_people(repo, org_id, slots, None)
@@ -201,10 +195,7 @@ def put_override(
     responses=ERRORS,
     summary="Remove a date's override: the weekly rota applies again",
 )
-def delete_override(
-    org_id: OrgId, day: Day, identity: Caller, repo: Repo, audit: Audit
-) -> Response:
-    actor = require_role(identity, org_id, ADMIN)
+def delete_override(org_id: OrgId, day: Day, actor: Admin, repo: Repo, audit: Audit) -> Response:
     if not repo.delete_override(org_id, day):
         raise NotFound("No override on that date.")
     audit(actor, "rota.override_delete", "rota", day.isoformat())
@@ -223,12 +214,11 @@ def delete_override(
 )
 def rota_now(
     org_id: OrgId,
-    identity: Caller,
+    _: StaffReader,
     lookup: Lookup,
     now: Now,
     at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")] = None,
 ) -> OnDuty:
-    require_role(identity, org_id, STAFF_READERS)
     instant = at or now()
     try:
         duty = lookup.at(org_id, instant)

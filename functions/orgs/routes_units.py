@@ -12,12 +12,11 @@ from functions.orgs.logic import supporter_refusals, unit_view
 from functions.orgs.models import SupportersIn, Unit, UnitIn, UnitPatch, UnitTree
 from functions.orgs.repository import Exists
 from functions.orgs.tree import build_tree, sibling_name_taken, would_create_cycle
-from functions.orgs.wiring import ADMIN, STAFF_READERS, Audit, OrgId, Repo, UnitPath
+from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader, UnitPath
 from shared.clock import local_day, utc_iso
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import problem_responses
-from shared.orgs.access import require_role
-from shared.routing import Caller, Now
+from shared.routing import Now
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
@@ -37,13 +36,12 @@ def _name_taken() -> Conflict:
 def create_unit(
     org_id: OrgId,
     unit: UnitIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
     response: Response,
 ) -> Unit:
-    actor = require_role(identity, org_id, ADMIN)
     units = repo.units(org_id)
     if unit.parent_id is not None and not any(u["unit_id"] == unit.parent_id for u in units):
         raise InvalidInput("The parent unit does not exist in this organisation.")
@@ -71,8 +69,7 @@ def create_unit(
     responses=ERRORS,
     summary="The organisation's units as a tree (org admins and counsellors)",
 )
-def unit_tree(org_id: OrgId, identity: Caller, repo: Repo) -> UnitTree:
-    require_role(identity, org_id, STAFF_READERS)
+def unit_tree(org_id: OrgId, _: StaffReader, repo: Repo) -> UnitTree:
     units = [unit_view(u) for u in repo.units(org_id)]
     supporters = {u["unit_id"]: u["supporters"] for u in units}
 
@@ -99,12 +96,11 @@ def patch_unit(
     org_id: OrgId,
     unit_id: UnitPath,
     change: UnitPatch,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
 ) -> Unit:
-    actor = require_role(identity, org_id, ADMIN)
     if change.move_to_top and change.parent_id is not None:
         raise InvalidInput("Give either parent_id or move_to_top, not both.")
     units = repo.units(org_id)
@@ -144,9 +140,8 @@ def patch_unit(
     summary="Delete an empty unit (no units, people or supporters inside: 409 otherwise)",
 )
 def delete_unit(
-    org_id: OrgId, unit_id: UnitPath, identity: Caller, repo: Repo, audit: Audit
+    org_id: OrgId, unit_id: UnitPath, actor: Admin, repo: Repo, audit: Audit
 ) -> Response:
-    actor = require_role(identity, org_id, ADMIN)
     units = repo.units(org_id)
     current = next((u for u in units if u["unit_id"] == unit_id), None)
     if current is None:
@@ -180,12 +175,11 @@ def put_supporters(
     org_id: OrgId,
     unit_id: UnitPath,
     body: SupportersIn,
-    identity: Caller,
+    actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
 ) -> Unit:
-    actor = require_role(identity, org_id, ADMIN)
     wanted = list(dict.fromkeys(body.supporters))
     unit = repo.unit(org_id, unit_id)
     if unit is None:

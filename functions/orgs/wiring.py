@@ -16,7 +16,9 @@ from functions.orgs.enrolment import Enroller
 from functions.orgs.repository import OrgsRepository
 from shared import aws
 from shared.audit import AuditLog
+from shared.orgs.access import require_role
 from shared.orgs.roster import RosterEntry, roster
+from shared.routing import Caller
 from shared.settings import OrgsSettings, settings
 from shared.signing_keys import SigningKeys, signing_keys
 
@@ -108,11 +110,25 @@ def auditor() -> Auditor:
     return Auditor(audit_log())
 
 
+OrgId = Annotated[str, Path(pattern=ORG_ID_PATTERN, description="The organisation's id")]
+
+
+def org_admin(org_id: OrgId, identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them an admin of `org_id` (checked before the body)."""
+    return require_role(identity, org_id, ADMIN)
+
+
+def staff_reader(org_id: OrgId, identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them a counsellor or admin of `org_id`."""
+    return require_role(identity, org_id, STAFF_READERS)
+
+
+Admin = Annotated[RosterEntry, Depends(org_admin)]
+StaffReader = Annotated[RosterEntry, Depends(staff_reader)]
 Repo = Annotated[OrgsRepository, Depends(repository)]
 Enrol = Annotated[Enroller, Depends(enroller)]
 Audit = Annotated[Auditor, Depends(auditor)]
 Queue = Annotated[ImportQueue, Depends(import_queue)]
 Keys = Annotated[SigningKeys, Depends(cursor_secret)]
-OrgId = Annotated[str, Path(pattern=ORG_ID_PATTERN, description="The organisation's id")]
 UnitPath = Annotated[str, Path(pattern=UNIT_ID_PATTERN, description="The unit's id")]
 UserPath = Annotated[str, Path(pattern=USER_ID_PATTERN, description="The person's user id")]

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from local.seed_orgs import create_org
+
 Login = Callable[..., dict[str, str]]
 
 
@@ -36,11 +38,27 @@ def org_entry(resource_id: str, name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def enrol(new_member: Callable[..., dict[str, str]]) -> Callable[..., dict[str, str]]:
-    """A fresh user of organisation `org` in `group`, signed in."""
+def enrol(
+    new_member: Callable[..., dict[str, str]], local_cloud: dict[str, Any], login: Login
+) -> Callable[..., dict[str, str]]:
+    """A fresh user of organisation `org` in `group`, signed in. An org admin is the first
+    admin of a new organisation `org`, on its roster (the authority for staff)."""
 
     def _enrol(org: str, group: str = "member") -> dict[str, str]:
-        return new_member(org_id=org, group=group)
+        if group != "org_admin":
+            return new_member(org_id=org, group=group)
+        username, password = f"admin-{uuid.uuid4().hex[:10]}", "Stack-Admin-" + uuid.uuid4().hex[:8]
+        create_org(
+            local_cloud,
+            org,
+            name=org,
+            kind="school",
+            time_zone="Asia/Shanghai",
+            locale="zh-CN",
+            admin_username=username,
+            admin_password=password,
+        )
+        return login(username, password)
 
     return _enrol
 

@@ -15,6 +15,7 @@ from functions.journal.vault import PURPOSE as JOURNAL
 from functions.journal.vault import JournalKeys, JournalVault
 from shared.envelope import KeyRing
 from shared.identity import Identity, Role
+from shared.orgs.roster import RosterEntry
 from shared.vault import Vault
 
 
@@ -26,6 +27,26 @@ class Caller:
 
     def __call__(self) -> Identity:
         return self.identity
+
+
+class RosterLikeTheToken:
+    """A roster that agrees with the caller's token (their primary role, active), unless a
+    test says otherwise in `overrides` ({(org_id, user_id): RosterEntry or None})."""
+
+    def __init__(self, caller: Caller) -> None:
+        self.caller = caller
+        self.overrides: dict[tuple[str, str], RosterEntry | None] = {}
+
+    def entry(self, org_id: str, user_id: str) -> RosterEntry | None:
+        if (org_id, user_id) in self.overrides:
+            return self.overrides[(org_id, user_id)]
+        identity = self.caller.identity
+        if identity.user_id != user_id or identity.org_id != org_id:
+            return None
+        return RosterEntry(org_id, user_id, identity.role, identity.username, active=True)
+
+    def forget(self, org_id: str, user_id: str) -> None:
+        self.overrides.pop((org_id, user_id), None)
 
 
 class MovableClock:

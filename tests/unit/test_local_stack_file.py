@@ -24,6 +24,8 @@ OUTPUTS = {
     "JournalTableName": "journal",
     "RevokedTableName": "revoked",
     "DataRightsAuditTableName": "audit",
+    "OrgsTableName": "orgs",
+    "AuditTableName": "org-audit",
     "AccountsFunctionName": "accounts-fn",
     "CheckinsFunctionName": "checkins-fn",
     "ResourcesFunctionName": "resources-fn",
@@ -31,6 +33,8 @@ OUTPUTS = {
     "JournalFunctionName": "journal-fn",
     "JournalRetentionFunctionName": "retention-fn",
     "DataRightsStepsFunctionName": "steps-fn",
+    "OrgsFunctionName": "orgs-fn",
+    "OrgsImportFunctionName": "orgs-import-fn",
     "CursorSecretArn": "arn:secret",
     "SealingKeyId": "key",
 }

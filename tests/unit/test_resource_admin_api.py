@@ -17,9 +17,10 @@ from fastapi.testclient import TestClient
 from functions.resource_admin.routes import app, repository
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import Identity, Role, current_identity
+from shared.orgs.roster import RosterEntry
 from shared.resources.repository import org_scope
 from shared.routing import clock
-from tests.support.fakes import Caller
+from tests.support.fakes import Caller, RosterLikeTheToken
 from tests.support.resources import FakeResourcesRepository, raw_entry
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
@@ -27,6 +28,14 @@ NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)
 
 def person(role: Role = "member", org: str | None = "school-a") -> Identity:
     return Identity(user_id=f"{role}-1", username=role, roles=frozenset({role}), org_id=org)
+
+
+@pytest.fixture(autouse=True)
+def roster(caller: Caller, monkeypatch: pytest.MonkeyPatch) -> RosterLikeTheToken:
+    """The organisation's roster agrees with the caller's token unless a test says otherwise."""
+    fake = RosterLikeTheToken(caller)
+    monkeypatch.setattr("shared.orgs.access.roster", lambda: fake)
+    return fake
 
 
 @pytest.fixture
@@ -140,3 +149,32 @@ def test_admin_problems_do_not_quote_the_body(
     assert_problem(response, 422, "invalid-input")
     assert "Secret" not in response.text
     assert "secret" not in response.text
+
+
+@pytest.mark.parametrize(
+    "on_roster",
+    [
+        pytest.param(None, id="not-on-the-roster"),
+        pytest.param("member", id="a-member-on-the-roster"),
+        pytest.param("removed", id="removed-from-the-roster"),
+    ],
+)
+def test_an_admin_token_without_the_roster_behind_it_gets_403(
+    admin: TestClient,
+    repo: FakeResourcesRepository,
+    caller: Caller,
+    roster: RosterLikeTheToken,
+    on_roster: str | None,
+) -> None:
+    # Given a token that still says org_admin, and a roster that no longer does
+    caller.identity = person("org_admin")
+    key = ("school-a", caller.identity.user_id)
+    if on_roster is None:
+        roster.overrides[key] = None
+    else:
+        role = "org_admin" if on_roster == "removed" else on_roster
+        roster.overrides[key] = RosterEntry(*key, role, "x", active=on_roster != "removed")
+    # When they write an entry, then the roster decides: 403, and nothing is written
+    answer = admin.post("/resources", json=raw_entry("campus-centre"))
+    assert_problem(answer, 403, "forbidden")
+    assert repo.items == {}

@@ -17,7 +17,7 @@ from shared.identity import Identity, current_identity
 from shared.resources.model import Resource
 from shared.resources.repository import PUBLIC
 from shared.routing import clock
-from tests.support.fakes import Caller
+from tests.support.fakes import Caller, RosterLikeTheToken
 from tests.support.resources import FakeResourcesRepository, raw_entry
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # Monday 12:00 in Shanghai
@@ -45,6 +45,14 @@ def repo() -> FakeResourcesRepository:
     fake = FakeResourcesRepository()
     fake.put(PUBLIC, Resource.model_validate(entry("national-line", crisis=True)))
     fake.put(PUBLIC, Resource.model_validate(entry("info-line")))
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def roster(caller: Caller, monkeypatch: pytest.MonkeyPatch) -> RosterLikeTheToken:
+    """The organisation's roster agrees with the caller's token unless a test says otherwise."""
+    fake = RosterLikeTheToken(caller)
+    monkeypatch.setattr("shared.orgs.access.roster", lambda: fake)
     return fake
 
 
