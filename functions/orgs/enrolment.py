@@ -81,6 +81,8 @@ class Enroller:
                     continue
             final.append(outcome)
             if outcome.result == ENROLLED and outcome.user_id:
+                # Only now: someone already on the roster keeps the groups they have.
+                self._set_group(outcome.person.username, outcome.person.role)
                 new_items.append(self._item(org_id, outcome, stamp))
         self._repo.enrol(new_items)
         return final
@@ -135,7 +137,6 @@ class Enroller:
         user_id = _attribute(user, "sub")
         if user_id is None:
             raise RuntimeError("Cognito returned a user without a sub")
-        self._set_group(person.username, person.role)
         return Outcome(person, ENROLLED, user_id, temporary_password=password)
 
     def _existing(self, org_id: str, person: NewPerson) -> Outcome:
@@ -148,7 +149,6 @@ class Enroller:
         # Created by an earlier attempt (or removed and now invited again): make it whole.
         if not user.get("Enabled", True):
             self._cognito.admin_enable_user(UserPoolId=self._pool, Username=person.username)
-        self._set_group(person.username, person.role)
         return Outcome(person, ENROLLED, user_id)
 
     def _set_group(self, username: str, role: str) -> None:

@@ -352,34 +352,55 @@ class OrgsRepository:
         limit: int,
         start_key: dict[str, Any] | None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of people: a unit's (ByUnit, by role) or the whole roster's (role filtered)."""
-        args: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        """One page of up to `limit` people: a unit's (ByUnit, by role) or the whole roster's.
+
+        The whole roster filtered by role reads on until the page is full: DynamoDB applies
+        `Limit` before the filter, and a short page would look like the end to a client.
+        """
         if unit_id is not None:
             values = {":u": unit_index_pk(org_id, unit_id)}
             condition = "unit_pk = :u"
             if role is not None:
                 values[":r"] = f"{role}#"
                 condition += " AND begins_with(unit_sk, :r)"
-            args |= {
+            args: dict[str, Any] = {
+                "TableName": self._table,
                 "IndexName": BY_UNIT,
                 "KeyConditionExpression": condition,
                 "ExpressionAttributeValues": to_item(values),
+                "Limit": limit,
             }
-        else:
-            values = {":p": org_pk(org_id), ":s": "person#"}
-            args |= {
-                "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-                "ExpressionAttributeValues": to_item(values),
-            }
-            if role is not None:
-                args["FilterExpression"] = "#r = :r"
-                args["ExpressionAttributeNames"] = {"#r": "role"}
-                args["ExpressionAttributeValues"] |= to_item({":r": role})
+            if start_key:
+                args["ExclusiveStartKey"] = start_key
+            response = self._db.query(**args)
+            items = [_strip(from_item(i)) for i in response["Items"]]
+            return items, response.get("LastEvaluatedKey")
+        args = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": to_item({":p": org_pk(org_id), ":s": "person#"}),
+            "Limit": limit,
+        }
+        if role is not None:
+            args["FilterExpression"] = "#r = :r"
+            args["ExpressionAttributeNames"] = {"#r": "role"}
+            args["ExpressionAttributeValues"] |= to_item({":r": role})
         if start_key:
             args["ExclusiveStartKey"] = start_key
-        response = self._db.query(**args)
-        items = [_strip(from_item(i)) for i in response["Items"]]
-        return items, response.get("LastEvaluatedKey")
+        found: list[dict[str, Any]] = []
+        while True:
+            response = self._db.query(**args)
+            found.extend(_strip(from_item(i)) for i in response["Items"])
+            last = response.get("LastEvaluatedKey")
+            if len(found) >= limit:
+                page = found[:limit]
+                if len(found) == limit and last is None:
+                    return page, None
+                end = page[-1]
+                return page, to_item({"pk": org_pk(org_id), "sk": person_sk(end["user_id"])})
+            if last is None:
+                return found, None
+            args["ExclusiveStartKey"] = last
 
     def membership(self, user_id: str) -> str | None:
         """The organisation a person belongs to (for data rights, given only the user id)."""
