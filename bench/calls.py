@@ -206,9 +206,15 @@ class Scenario:
         self.recorder = recorder
         self.claims = claims
         self.features = {name: feature for feature, name in stack["tables"].items()}
-        self.handlers: dict[str, Handler] = {
-            name: import_module(f"functions.{name}.handler").handler
+        modules = {
+            name: f"functions.{name}.handler"
             for name in ("accounts", "checkins", "resources", "journal", "orgs")
+        } | {
+            "orgs_rota": "functions.orgs.rota_handler",
+            "orgs_roster": "functions.orgs.roster_handler",
+        }
+        self.handlers: dict[str, Handler] = {
+            name: import_module(module).handler for name, module in modules.items()
         }
         self.rows: list[Row] = []
         self.problems: list[str] = []
@@ -467,14 +473,14 @@ class Scenario:
 
         self.request(
             "GET /orgs/{id}/rota/now (first: roster, names)",
-            "orgs",
+            "orgs_rota",
             get(counsellor, "/rota/now", "/rota/now"),
             200,
             phase="cold",
         )
         on_duty = self.request(
             "GET /orgs/{id}/rota/now",
-            "orgs",
+            "orgs_rota",
             get(counsellor, "/rota/now", "/rota/now"),
             200,
             kind="rota-now",
@@ -482,7 +488,7 @@ class Scenario:
         self.check(bool(on_duty.get("primary")), f"rota/now named nobody: {on_duty}")
         self.request(
             "GET /orgs/{id}/rota/now?at= (night)",
-            "orgs",
+            "orgs_rota",
             get(counsellor, "/rota/now", "/rota/now", at="2026-11-24T15:30:00Z"),
             200,
             kind="rota-now",
@@ -490,7 +496,7 @@ class Scenario:
         self.request("GET /orgs/{id}/units (admin)", "orgs", get(admin, "/units", "/units"), 200)
         self.request(
             "GET /orgs/{id}/people (audited read)",
-            "orgs",
+            "orgs_roster",
             get(admin, "/people", "/people"),
             200,
         )

@@ -11,14 +11,21 @@ from pathlib import Path
 from typing import Any
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
-FUNCTIONS = ("accounts", "checkins", "resources", "resource_admin", "journal", "orgs")
+# docs/api/<name>.json per HTTP function: its handler module and the module of its app.
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    name: (f"functions.{name}.handler", f"functions.{name}.routes")
+    for name in ("accounts", "checkins", "resources", "resource_admin", "journal", "orgs")
+} | {
+    "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),
+    "orgs_rota": ("functions.orgs.rota_handler", "functions.orgs.rota_app"),
+}
 
 
 def export() -> dict[str, dict[str, Any]]:
     """The OpenAPI document of each HTTP function, by function name."""
     from importlib import import_module
 
-    return {name: import_module(f"functions.{name}.routes").app.openapi() for name in FUNCTIONS}
+    return {name: import_module(app).app.openapi() for name, (_, app) in FUNCTIONS.items()}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -58,6 +58,14 @@ Demo users:
 Workflow timers ({timers_note}; Step Functions wait scale {scale}):
 {timers or "  (none in this template)"}
 
+Organisations: demo-school (units school > grade-7 > class-7-1, class-7-2; rota covers every
+hour) and demo-works; units and people with their ids are in .local/stack.json (demo_orgs).
+Invite someone as admin-li: POST {api}/orgs/demo-school/invitations with
+  {{"display_name": "Ms Chen", "email": "chen@example.com", "role": "counsellor"}}
+The answer holds temporary_password (on AWS Cognito mails it instead); their first sign-in:
+  make token USER=chen@example.com PASSWORD=<temporary_password> NEW_PASSWORD=<your choice>
+Check an organisation's audit chain: make audit-verify ORG=demo-school
+
 A fresh token: make token USER=<username>   (ID tokens last 60 minutes)
 Create a check-in as {member["username"]}:
 

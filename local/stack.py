@@ -59,6 +59,8 @@ def describe(
             "journal_retention": outputs["JournalRetentionFunctionName"],
             "data_rights_steps": outputs["DataRightsStepsFunctionName"],
             "orgs": outputs["OrgsFunctionName"],
+            "orgs_roster": outputs["OrgsRosterFunctionName"],
+            "orgs_rota": outputs["OrgsRotaFunctionName"],
             "orgs_import": outputs["OrgsImportFunctionName"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],

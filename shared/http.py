@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -32,6 +33,14 @@ from shared.errors import (
     UnsupportedMediaType,
 )
 from shared.observability import logger
+
+# FastAPI imports pydantic.v1 while it registers routes only to refuse v1 models, which
+# no function of ours has. That import is 0.08 G instructions, 5 % of the HTTP floor, on
+# every cold start; marked absent, FastAPI's checks answer "not v1" at once. Anything
+# that really needed pydantic.v1 would now fail to import: nothing in the layer does
+# (docs/decisions.md 26; tests/unit/test_cold_import_hygiene.py).
+if "pydantic.v1" not in sys.modules:
+    sys.modules["pydantic.v1"] = None  # type: ignore[assignment]
 
 PROBLEM_JSON = "application/problem+json"
 MAX_BODY_BYTES = 16 * 1024

@@ -108,8 +108,10 @@ class RosterSettings(BaseSettings):
 
 
 class OrgsSettings(RosterSettings):
-    user_pool_id: str
+    """The three HTTP functions of the organisations API (each uses what its routes need)."""
+
     audit_table: str
+    user_pool_id: str = ""
     import_queue_url: str = ""
     cursor_secret_arn: str = ""
     # Local cloud only: invitations answer with the temporary password instead of mailing it.

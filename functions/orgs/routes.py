@@ -1,24 +1,18 @@
-"""The organisations function's app: settings, units, roster, imports, rota, audit.
+"""The organisation function's app: settings, membership, units and supporters, audit log.
 
-Each part of the API is a router in its own file (`routes_<part>.py`); the
-dependencies they share are in `wiring.py`. Every route checks the caller's role and
-organisation against the roster (shared/orgs/access.py).
+The organisations API is served by three functions, each building only its own
+routes and models (cold start, docs/decisions.md 26): this one, the roster
+(`roster_app.py`) and the rota (`rota_app.py`). Each part's routes are a router in
+`routes_<part>.py`; what they share is in `wiring.py`. Every route checks the caller's
+role and organisation against the roster before it reads the body.
 """
 
 from __future__ import annotations
 
-from functions.orgs import (
-    routes_audit,
-    routes_imports,
-    routes_org,
-    routes_people,
-    routes_rota,
-    routes_units,
-)
-from functions.orgs.routes_imports import CSV, MAX_CSV_BYTES
+from functions.orgs import routes_audit, routes_org, routes_units
 from shared.http import create_app
 
-app = create_app("Organisations API", text_bodies={CSV: MAX_CSV_BYTES})
+app = create_app("Organisations API")
 # /orgs/me before /orgs/{org_id}: the first route that matches answers.
-for part in (routes_org, routes_units, routes_people, routes_imports, routes_rota, routes_audit):
+for part in (routes_org, routes_units, routes_audit):
     app.include_router(part.router)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from functions.orgs.imports import BadCsv, chunks, parse_roster_csv, row_to_message
-from functions.orgs.models import ImportStarted, ImportStatus, RejectedRow
+from functions.orgs.roster_models import ImportStarted, ImportStatus, RejectedRow
 from functions.orgs.tree import resolve_path, unit_paths
-from functions.orgs.wiring import Admin, Audit, OrgId, Queue, Repo
+from functions.orgs.wiring import Admin, Audit, Queue, Repo
 from shared.clock import utc_iso
 from shared.errors import MalformedRequest, NotFound, UnsupportedMediaType
 from shared.http import problem_responses
@@ -65,7 +65,6 @@ def import_status(record: dict[str, Any]) -> ImportStatus:
     },
 )
 async def start_import(
-    org_id: OrgId,
     request: Request,
     actor: Admin,
     repo: Repo,
@@ -74,6 +73,7 @@ async def start_import(
     now: Now,
     response: Response,
 ) -> ImportStarted:
+    org_id = actor.org_id
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != CSV:
         raise UnsupportedMediaType("Send the file with Content-Type: text/csv.")
@@ -132,7 +132,8 @@ async def start_import(
     responses=ERRORS,
     summary="An import's progress, and every rejected row with its line number",
 )
-def get_import(org_id: OrgId, import_id: ImportId, _: Admin, repo: Repo) -> ImportStatus:
+def get_import(import_id: ImportId, caller: Admin, repo: Repo) -> ImportStatus:
+    org_id = caller.org_id
     record = repo.import_record(org_id, str(import_id))
     if record is None:
         raise NotFound("No such import.")

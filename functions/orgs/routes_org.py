@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from functions.orgs.fields import OnDutyPerson
 from functions.orgs.logic import SETTINGS_FIELDS, is_active, unit_view
-from functions.orgs.models import Membership, OnDutyPerson, OrgSettings, OrgSettingsPatch, Unit
-from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader
+from functions.orgs.models import Membership, OrgSettings, OrgSettingsPatch, Unit
+from functions.orgs.wiring import Admin, Audit, Repo, StaffReader
 from shared.clock import utc_iso, zone
 from shared.errors import NotFound
 from shared.http import problem_responses
@@ -76,7 +77,8 @@ def my_membership(identity: Caller, repo: Repo) -> Membership:
     responses=ERRORS,
     summary="The organisation's settings (org admins and counsellors)",
 )
-def get_settings(org_id: OrgId, _: StaffReader, repo: Repo) -> OrgSettings:
+def get_settings(caller: StaffReader, repo: Repo) -> OrgSettings:
+    org_id = caller.org_id
     org = repo.settings(org_id)
     if org is None:
         raise NotFound("No such organisation.")
@@ -91,8 +93,9 @@ def get_settings(org_id: OrgId, _: StaffReader, repo: Repo) -> OrgSettings:
     description="Fields left out keep their value; `journal_retention_days: null` clears it.",
 )
 def patch_settings(
-    org_id: OrgId, change: OrgSettingsPatch, actor: Admin, repo: Repo, audit: Audit, now: Now
+    change: OrgSettingsPatch, actor: Admin, repo: Repo, audit: Audit, now: Now
 ) -> OrgSettings:
+    org_id = actor.org_id
     given = change.model_dump(exclude_unset=True, mode="json")
     if given.get("time_zone") is not None:
         given["time_zone"] = zone(given["time_zone"]).key  # unknown zone: 422

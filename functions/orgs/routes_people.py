@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Response
 from functions.orgs.enrolment import ALREADY, NewPerson
 from functions.orgs.imports import username_for
 from functions.orgs.logic import COUNSELLOR, SUPPORTER, is_active, person_view, training_valid
-from functions.orgs.models import (
+from functions.orgs.repository import Exists
+from functions.orgs.roster_models import (
     Invitation,
     InvitationIn,
     PeoplePage,
@@ -29,8 +30,7 @@ from functions.orgs.models import (
     Training,
     TrainingIn,
 )
-from functions.orgs.repository import Exists
-from functions.orgs.wiring import UNIT_ID_PATTERN, Admin, Audit, Enrol, Keys, OrgId, Repo, UserPath
+from functions.orgs.wiring import MAX_UNIT_ID, Admin, Audit, Enrol, Keys, Repo, UserPath
 from shared.clock import local_day, utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -77,7 +77,6 @@ def _check_unit(repo: Repo, org_id: str, unit_id: str | None) -> None:
     ),
 )
 def invite(
-    org_id: OrgId,
     invitation: InvitationIn,
     actor: Admin,
     repo: Repo,
@@ -86,6 +85,7 @@ def invite(
     now: Now,
     response: Response,
 ) -> Invitation:
+    org_id = actor.org_id
     if invitation.email is None and invitation.phone is None:
         raise InvalidInput("Give an email or a phone number to send the invitation to.")
     org = _org(repo, org_id)
@@ -119,16 +119,16 @@ def invite(
     summary="The roster, a page at a time, by unit and/or role",
 )
 def people(
-    org_id: OrgId,
     actor: Admin,
     repo: Repo,
     audit: Audit,
     keys: Keys,
-    unit: Annotated[str | None, Query(pattern=UNIT_ID_PATTERN)] = None,
+    unit: Annotated[str | None, Query(max_length=MAX_UNIT_ID)] = None,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> PeoplePage:
+    org_id = actor.org_id
     scope = f"people:{org_id}:{actor.user_id}:{unit or ''}:{role or ''}"
     start = decode_cursor(cursor, scope, keys)
     items, last = repo.people_page(org_id, unit_id=unit, role=role, limit=limit, start_key=start)
@@ -145,9 +145,8 @@ def people(
     responses=ERRORS,
     summary="One person of the roster with their training records",
 )
-def person(
-    org_id: OrgId, user_id: UserPath, actor: Admin, repo: Repo, audit: Audit
-) -> PersonDetail:
+def person(user_id: UserPath, actor: Admin, repo: Repo, audit: Audit) -> PersonDetail:
+    org_id = actor.org_id
     stored = _person(repo, org_id, user_id)
     trainings = repo.trainings(org_id, user_id)
     audit(actor, "people.read", "person", user_id)
@@ -168,7 +167,6 @@ def person(
     ),
 )
 def patch_person(
-    org_id: OrgId,
     user_id: UserPath,
     change: PersonPatch,
     actor: Admin,
@@ -177,6 +175,7 @@ def patch_person(
     audit: Audit,
     now: Now,
 ) -> Person:
+    org_id = actor.org_id
     if change.clear_unit and change.unit_id is not None:
         raise InvalidInput("Give either unit_id or clear_unit, not both.")
     current = _person(repo, org_id, user_id)
@@ -219,7 +218,6 @@ def patch_person(
     ),
 )
 def remove_person(
-    org_id: OrgId,
     user_id: UserPath,
     actor: Admin,
     repo: Repo,
@@ -227,6 +225,7 @@ def remove_person(
     audit: Audit,
     now: Now,
 ) -> Response:
+    org_id = actor.org_id
     current = _person(repo, org_id, user_id)
     if user_id == actor.user_id:
         raise Conflict("Admins cannot remove themselves; ask another admin.")
@@ -250,7 +249,6 @@ def remove_person(
     summary="Record a completed training (peer supporters)",
 )
 def add_training(
-    org_id: OrgId,
     user_id: UserPath,
     training: TrainingIn,
     actor: Admin,
@@ -258,6 +256,7 @@ def add_training(
     audit: Audit,
     now: Now,
 ) -> Training:
+    org_id = actor.org_id
     if training.valid_until <= training.completed_on:
         raise InvalidInput("valid_until must be after completed_on.")
     if training.completed_on > now().date() + dt.timedelta(days=1):
@@ -290,7 +289,6 @@ def add_training(
     summary="Set the counsellor who supervises a peer supporter",
 )
 def set_supervisor(
-    org_id: OrgId,
     user_id: UserPath,
     body: SupervisorIn,
     actor: Admin,
@@ -298,6 +296,7 @@ def set_supervisor(
     audit: Audit,
     now: Now,
 ) -> Person:
+    org_id = actor.org_id
     current = _person(repo, org_id, user_id)
     if not is_active(current):
         raise Conflict("This person was removed from the organisation.")
@@ -327,13 +326,13 @@ def set_supervisor(
     ),
 )
 def expiring_supporters(
-    org_id: OrgId,
     actor: Admin,
     repo: Repo,
     audit: Audit,
     now: Now,
     expiring_within: Annotated[int, Query(ge=0, le=3650)] = 30,
 ) -> SupporterList:
+    org_id = actor.org_id
     org = _org(repo, org_id)
     today = local_day(now(), str(org.get("time_zone") or "UTC"))
     index = repo.expiring(org_id, today + dt.timedelta(days=expiring_within))

@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime
 
+from functions.orgs.fields import EscalationContact, OnDutyPerson
 from functions.orgs.logic import rota_people, rota_refusals
-from functions.orgs.models import (
-    EscalationContact,
+from functions.orgs.rota_models import (
     OnDuty,
-    OnDutyPerson,
     Override,
     OverrideIn,
     Rota,
@@ -21,8 +20,8 @@ from functions.orgs.models import (
     SlotIn,
     SlotRef,
 )
-from functions.orgs.models import Slot as SlotOut
-from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader
+from functions.orgs.rota_models import Slot as SlotOut
+from functions.orgs.wiring import Admin, Audit, Repo, StaffReader
 from shared.clock import local_day, utc_iso
 from shared.errors import InvalidInput, NotFound
 from shared.http import problem_responses
@@ -119,7 +118,8 @@ def _rota_view(repo: Repo, org_id: str, org: dict[str, Any], today: dt.date) -> 
         "`fallback_duty_officer`) and every overlap (the later start wins)."
     ),
 )
-def put_rota(org_id: OrgId, body: RotaIn, actor: Admin, repo: Repo, audit: Audit, now: Now) -> Rota:
+def put_rota(body: RotaIn, actor: Admin, repo: Repo, audit: Audit, now: Now) -> Rota:
+    org_id = actor.org_id
     org = _org(repo, org_id)
     slots = _parse(body.slots, weekly=True)
     _check_people(repo, org_id, slots, body.fallback_duty_officer)
@@ -142,7 +142,8 @@ def put_rota(org_id: OrgId, body: RotaIn, actor: Admin, repo: Repo, audit: Audit
     responses=ERRORS,
     summary="The weekly rota, today's and later overrides, and its warnings",
 )
-def get_rota(org_id: OrgId, _: StaffReader, repo: Repo, now: Now) -> Rota:
+def get_rota(caller: StaffReader, repo: Repo, now: Now) -> Rota:
+    org_id = caller.org_id
     org = _org(repo, org_id)
     return _rota_view(repo, org_id, org, local_day(now(), str(org["time_zone"])))
 
@@ -158,7 +159,6 @@ def get_rota(org_id: OrgId, _: StaffReader, repo: Repo, now: Now) -> Rota:
     ),
 )
 def put_override(
-    org_id: OrgId,
     day: Day,
     body: OverrideIn,
     actor: Admin,
@@ -166,6 +166,7 @@ def put_override(
     audit: Audit,
     now: Now,
 ) -> Override:
+    org_id = actor.org_id
     _org(repo, org_id)
     slots = _parse(body.slots, weekly=False)
     _check_people(repo, org_id, slots, None)
@@ -195,7 +196,8 @@ def put_override(
     responses=ERRORS,
     summary="Remove a date's override: the weekly rota applies again",
 )
-def delete_override(org_id: OrgId, day: Day, actor: Admin, repo: Repo, audit: Audit) -> Response:
+def delete_override(day: Day, actor: Admin, repo: Repo, audit: Audit) -> Response:
+    org_id = actor.org_id
     if not repo.delete_override(org_id, day):
         raise NotFound("No override on that date.")
     audit(actor, "rota.override_delete", "rota", day.isoformat())
@@ -213,12 +215,12 @@ def delete_override(org_id: OrgId, day: Day, actor: Admin, repo: Repo, audit: Au
     ),
 )
 def rota_now(
-    org_id: OrgId,
-    _: StaffReader,
+    caller: StaffReader,
     lookup: Lookup,
     now: Now,
     at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset")] = None,
 ) -> OnDuty:
+    org_id = caller.org_id
     instant = at or now()
     try:
         duty = lookup.at(org_id, instant)

@@ -12,7 +12,7 @@ from functions.orgs.logic import supporter_refusals, unit_view
 from functions.orgs.models import SupportersIn, Unit, UnitIn, UnitPatch, UnitTree
 from functions.orgs.repository import Exists
 from functions.orgs.tree import build_tree, sibling_name_taken, would_create_cycle
-from functions.orgs.wiring import Admin, Audit, OrgId, Repo, StaffReader, UnitPath
+from functions.orgs.wiring import Admin, Audit, Repo, StaffReader, UnitPath
 from shared.clock import local_day, utc_iso
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import problem_responses
@@ -34,7 +34,6 @@ def _name_taken() -> Conflict:
     summary="Add a unit (school, grade, class, company, department, team)",
 )
 def create_unit(
-    org_id: OrgId,
     unit: UnitIn,
     actor: Admin,
     repo: Repo,
@@ -42,6 +41,7 @@ def create_unit(
     now: Now,
     response: Response,
 ) -> Unit:
+    org_id = actor.org_id
     units = repo.units(org_id)
     if unit.parent_id is not None and not any(u["unit_id"] == unit.parent_id for u in units):
         raise InvalidInput("The parent unit does not exist in this organisation.")
@@ -69,7 +69,8 @@ def create_unit(
     responses=ERRORS,
     summary="The organisation's units as a tree (org admins and counsellors)",
 )
-def unit_tree(org_id: OrgId, _: StaffReader, repo: Repo) -> UnitTree:
+def unit_tree(caller: StaffReader, repo: Repo) -> UnitTree:
+    org_id = caller.org_id
     units = [unit_view(u) for u in repo.units(org_id)]
     supporters = {u["unit_id"]: u["supporters"] for u in units}
 
@@ -93,7 +94,6 @@ def unit_tree(org_id: OrgId, _: StaffReader, repo: Repo) -> UnitTree:
     summary="Rename a unit or move it (never under itself or its own descendants)",
 )
 def patch_unit(
-    org_id: OrgId,
     unit_id: UnitPath,
     change: UnitPatch,
     actor: Admin,
@@ -101,6 +101,7 @@ def patch_unit(
     audit: Audit,
     now: Now,
 ) -> Unit:
+    org_id = actor.org_id
     if change.move_to_top and change.parent_id is not None:
         raise InvalidInput("Give either parent_id or move_to_top, not both.")
     units = repo.units(org_id)
@@ -139,9 +140,8 @@ def patch_unit(
     responses=ERRORS,
     summary="Delete an empty unit (no units, people or supporters inside: 409 otherwise)",
 )
-def delete_unit(
-    org_id: OrgId, unit_id: UnitPath, actor: Admin, repo: Repo, audit: Audit
-) -> Response:
+def delete_unit(unit_id: UnitPath, actor: Admin, repo: Repo, audit: Audit) -> Response:
+    org_id = actor.org_id
     units = repo.units(org_id)
     current = next((u for u in units if u["unit_id"] == unit_id), None)
     if current is None:
@@ -172,7 +172,6 @@ def delete_unit(
     ),
 )
 def put_supporters(
-    org_id: OrgId,
     unit_id: UnitPath,
     body: SupportersIn,
     actor: Admin,
@@ -180,6 +179,7 @@ def put_supporters(
     audit: Audit,
     now: Now,
 ) -> Unit:
+    org_id = actor.org_id
     wanted = list(dict.fromkeys(body.supporters))
     unit = repo.unit(org_id, unit_id)
     if unit is None:

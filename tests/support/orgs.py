@@ -1,24 +1,27 @@
 """The organisations function's world for the unit tier.
 
-moto's DynamoDB with the template's OrgsTable and AuditTable (made once per test module,
-`orgs_cloud`), an in-memory Cognito with the template's groups and custom attributes,
-a queue that records what it is sent, and per test (`orgs_world`) two freshly seeded
-organisations under ids no other test uses:
+moto's DynamoDB (one mock per test module, `orgs_cloud`), an in-memory Cognito with the
+template's groups and custom attributes, and a queue that records what it is sent. Each
+test gets a `World` (`orgs_world`): tables of its own shaped as the template's OrgsTable
+and AuditTable, filled with a copy of two organisations seeded once per module through
+OrgsRepository:
 
-- org A, a school in Asia/Shanghai: units school → Grade 7 → Class 7-1, Class 7-2;
-  an admin, a counsellor, a peer supporter (trained until TODAY + 180 days, supervised
-  by the counsellor) and a member of Class 7-1 (Class 7-2 stays empty);
-- org B, a company: a unit and one person of each role.
+- org A ("school"), in Asia/Shanghai: units school → Grade 7 → Class 7-1, Class 7-2;
+  an admin, a counsellor, a peer supporter of Grade 7 (trained until TODAY + 180 days,
+  supervised by the counsellor) and a member of Class 7-1; Class 7-2 stays empty;
+- org B ("company"): a unit and one person of each role ("other_<role>").
 
-The app runs with its own providers (settings from the environment, caches cleared
-before and after each test); only the caller, the clock, the import queue and the
-cursor key are replaced, and `shared.aws.client("cognito-idp")` answers with the fake.
+`wired` points the app at a world for one test: settings from the environment, every
+cached provider and client cleared before and after, `shared.aws.client` answering with
+the module's moto client and the fake Cognito. Only the caller (`World.as_`), the clock,
+the import queue and the cursor key are replaced by dependency overrides.
 
 (moto's own cognito-idp needs `joserfc`, which the dev dependencies do not include.)
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import uuid
@@ -30,11 +33,16 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from functions.orgs import data_rights, import_worker, wiring
 from functions.orgs.repository import OrgsRepository
-from functions.orgs.routes import app
+from functions.orgs.roster_app import app as roster_app
+from functions.orgs.rota_app import app as rota_app
+from functions.orgs.routes import app as org_app
 from local.template import load_template
 from shared import aws
 from shared import settings as settings_module
@@ -46,6 +54,51 @@ from shared.signing_keys import SigningKeys
 from tests.support.fakes import Caller, MovableClock
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
+
+
+class _Overrides(dict[Any, Any]):
+    """Dependency overrides set on every app of the organisations API at once."""
+
+    def __init__(self, apps: tuple[FastAPI, ...]) -> None:
+        super().__init__()
+        self._apps = apps
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        for each in self._apps:
+            each.dependency_overrides[key] = value
+
+    def clear(self) -> None:
+        super().clear()
+        for each in self._apps:
+            each.dependency_overrides.clear()
+
+
+class OrgsApi:
+    """The three functions of the organisations API behind one test client: each request
+    goes to the app whose route matches it, as API Gateway sends it to that function."""
+
+    def __init__(self, *apps: FastAPI) -> None:
+        self.apps = apps
+        self.dependency_overrides = _Overrides(apps)
+
+    def openapi(self) -> dict[str, Any]:
+        paths: dict[str, Any] = {}
+        for each in self.apps:
+            for path, operations in each.openapi()["paths"].items():
+                paths.setdefault(path, {}).update(operations)
+        return {"paths": paths}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for each in self.apps:
+                if any(r.matches(scope)[0] == Match.FULL for r in each.router.routes):
+                    await each(scope, receive, send)
+                    return
+        await self.apps[0](scope, receive, send)
+
+
+app = OrgsApi(org_app, roster_app, rota_app)
 
 _REAL_CLIENT = aws.client  # kept before any test replaces it
 ROLES = ("member", "peer_supporter", "counsellor", "org_admin")
@@ -262,34 +315,37 @@ class RecordingQueue:
 # --- caches ------------------------------------------------------------------------------------
 
 
+# Modules whose `functools.cache` providers and settings the orgs code reads.
+_CACHING_MODULES = (settings_module, roster, duty, wiring, import_worker, data_rights)
+
+
 def reset_orgs_caches() -> None:
-    """Forget every per-container value the orgs code keeps (settings, clients, providers)."""
-    for cached in (
-        settings_module.settings,
-        _REAL_CLIENT,
-        roster.roster,
-        duty.duty_lookup,
-        wiring.repository,
-        wiring.enroller,
-        wiring.audit_log,
-        wiring.auditor,
-        wiring.import_queue,
-        import_worker.repository,
-        import_worker.enroller,
-        import_worker.audit_log,
-        data_rights.feature_data,
-    ):
-        cached.cache_clear()
+    """Forget every per-container value the orgs code keeps: settings, AWS clients and each
+    cached provider (found by looking, so a provider added later is cleared too)."""
+    _REAL_CLIENT.cache_clear()
+    for module in _CACHING_MODULES:
+        for value in vars(module).values():
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
 
 
 # --- the world ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Cloud:
-    """One moto mock per test module (a client costs more than a table)."""
+    """One moto mock per test module (a client costs more than a table), and the world seeded
+    once that every test's world is a copy of (copying costs a few calls, seeding a dozen)."""
 
-    db: Any
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._golden: World | None = None
+
+    @property
+    def golden(self) -> World:
+        if self._golden is None:
+            self._golden = World(self, seed=True)
+        return self._golden
 
 
 @contextmanager
@@ -313,20 +369,22 @@ class Person:
 class World:
     """Two seeded organisations, the app wired to them, and helpers to look inside."""
 
-    def __init__(self, cloud: Cloud) -> None:
+    def __init__(self, cloud: Cloud, *, seed: bool = False) -> None:
         self.db = cloud.db
         # Tables of its own, not shared: moto copies a whole table for every transaction.
         self.orgs_table = create_table(self.db, "OrgsTable", fresh_name("orgs"))
         self.audit_table = create_table(self.db, "AuditTable", fresh_name("audit"))
-        self.cognito = FakeCognito()
         self.queue = RecordingQueue()
         self.clock = MovableClock(NOW)
         self.repo = OrgsRepository(self.db, self.orgs_table)
-        suffix = uuid.uuid4().hex[:8]
-        self.org = f"school-{suffix}"
-        self.other_org = f"company-{suffix}"
-        self.people: dict[str, Person] = {}
-        self._seed()
+        self._stored_items: list[dict[str, Any]] | None = None
+        if seed:
+            self.cognito = FakeCognito()
+            self.org, self.other_org = "school", "company"
+            self.people: dict[str, Person] = {}
+            self._seed()
+        else:
+            self._copy(cloud.golden)
         self.caller = Caller(self.identity(self.people["admin"]))
         self.api = TestClient(app)
         self._monkeypatch: pytest.MonkeyPatch | None = None
@@ -351,6 +409,30 @@ class World:
         reset_orgs_caches()
 
     # seeding
+    def _copy(self, source: World) -> None:
+        """The same organisations, people and accounts as `source`, in this world's tables."""
+        self.cognito = copy.deepcopy(source.cognito)
+        self.org, self.other_org = source.org, source.other_org
+        self.people = dict(source.people)
+        items = source.stored_items()
+        for start in range(0, len(items), 25):
+            puts = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            self.db.batch_write_item(RequestItems={self.orgs_table: puts})
+
+    def stored_items(self) -> list[dict[str, Any]]:
+        """Every item of the orgs table as DynamoDB holds it (read once: a Scan is slow)."""
+        if self._stored_items is None:
+            items: list[dict[str, Any]] = []
+            scan: dict[str, Any] = {"TableName": self.orgs_table}
+            while True:
+                page = self.db.scan(**scan)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            self._stored_items = items
+        return self._stored_items
+
     def _seed(self) -> None:
         stamp = "2026-09-01T00:00:00.000Z"
         self.repo.create_settings(
@@ -572,7 +654,8 @@ def wired(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         app.dependency_overrides[clock] = lambda: world.clock
         app.dependency_overrides[wiring.import_queue] = lambda: world.queue
         app.dependency_overrides[wiring.cursor_secret] = lambda: CURSOR_KEYS
-        yield world
+        with TestClient(app) as world.api:  # one event loop for the test's requests
+            yield world
     finally:
         world._monkeypatch = None
         app.dependency_overrides.clear()

@@ -34,6 +34,8 @@ OUTPUTS = {
     "JournalRetentionFunctionName": "retention-fn",
     "DataRightsStepsFunctionName": "steps-fn",
     "OrgsFunctionName": "orgs-fn",
+    "OrgsRosterFunctionName": "orgs-roster-fn",
+    "OrgsRotaFunctionName": "orgs-rota-fn",
     "OrgsImportFunctionName": "orgs-import-fn",
     "CursorSecretArn": "arn:secret",
     "SealingKeyId": "key",

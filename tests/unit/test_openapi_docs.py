@@ -41,7 +41,8 @@ def template_routes() -> dict[str, set[tuple[str, str]]]:
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         properties = resource["Properties"]
-        name = str(properties["Handler"]).split(".")[1]  # functions.<name>.handler.handler
+        module = str(properties["Handler"]).rpartition(".")[0]  # functions.<name>.handler
+        name = next((n for n, (handler, _) in FUNCTIONS.items() if handler == module), module)
         for event in (properties.get("Events") or {}).values():
             if event.get("Type") == "Api":
                 event_properties = event["Properties"]

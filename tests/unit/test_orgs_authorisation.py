@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-from functions.orgs.routes import app
 from shared.errors import PROBLEM_TYPE_BASE
 from tests.support.orgs import (
     NOW,
@@ -26,6 +25,7 @@ from tests.support.orgs import (
     TODAY,
     Cloud,
     World,
+    app,
     orgs_cloud,
     orgs_world,
     wired,
@@ -283,6 +283,10 @@ def test_every_entry_of_routes_is_a_route_of_the_app() -> None:
     assert set(ROUTES) <= set(OPERATIONS)
 
 
+def _promotion_not_in_token_yet(world: World) -> None:
+    world.as_(world.people["admin"], roles=("member",))
+
+
 def _role_changed(world: World) -> None:
     world.repo.update_person(world.org, world.people["admin"].user_id, {"role": "member"})
 
@@ -306,12 +310,13 @@ def _token_of_another_org(world: World) -> None:
     ("change", "status", "slug"),
     [
         pytest.param(_role_changed, 403, "forbidden", id="token-admin-roster-member"),
+        pytest.param(_promotion_not_in_token_yet, 403, "forbidden", id="token-member-roster-admin"),
         pytest.param(_removed, 403, "forbidden", id="token-admin-roster-removed"),
         pytest.param(_not_on_roster, 403, "forbidden", id="token-admin-not-on-roster"),
         pytest.param(_token_of_another_org, 404, "not-found", id="token-org-differs-from-path"),
     ],
 )
-def test_roster_and_token_organisation_decide_over_the_token_role(
+def test_caller_needs_the_role_in_both_token_and_roster_and_the_token_org(
     change: Callable[[World], None],
     status: int,
     slug: str,
@@ -319,10 +324,26 @@ def test_roster_and_token_organisation_decide_over_the_token_role(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with orgs_world(cloud, monkeypatch) as world:
-        # Given a caller whose token says org_admin, and a roster (or token org) that disagrees
+        # Given a caller whose token and roster entry disagree on their role or organisation
         change(world)
         # When they read the roster
         response = world.api.get(world.url("/people"))
-        # Then the roster wins: refused, or the organisation is not found
+        # Then they are refused, or told the organisation does not exist
         assert_problem(response, status, slug)
         assert world.audit_actions() == []
+
+
+@pytest.mark.parametrize(
+    ("caller", "status", "slug"),
+    [("member", 403, "forbidden"), ("other_org_admin", 404, "not-found")],
+)
+def test_caller_is_checked_before_the_body_is_read(
+    caller: str, status: int, slug: str, shared_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with wired(shared_world, monkeypatch) as world:
+        # Given a caller who may not add units here
+        world.as_(world.people[caller])
+        # When they send a body that is not valid either
+        response = world.api.post(world.url("/units"), json={"name": "", "colour": "red"})
+        # Then they learn only that they may not: not what the body lacks
+        assert_problem(response, status, slug)
