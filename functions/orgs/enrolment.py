@@ -3,7 +3,9 @@
 Shared by invitations (one person, at once) and CSV imports (a chunk of rows in the
 queue worker). Safe to repeat: a user that exists already in this organisation and is
 on the roster is "already enrolled"; one created by an earlier attempt that never
-reached the roster is enrolled now; a person of another organisation is refused.
+reached the roster is enrolled now; a person of another organisation, or one who was
+removed from this one (their account is disabled), is refused: removal is not undone
+by an invitation.
 No pydantic: the worker imports this.
 """
 
@@ -19,6 +21,7 @@ from functions.orgs.repository import OrgsRepository
 
 ENROLLED = "enrolled"
 ALREADY = "already_enrolled"
+REMOVED = "was removed from this organisation"
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -76,9 +79,10 @@ class Enroller:
         for outcome in outcomes:
             if outcome.user_id in on_roster and outcome.result == ENROLLED:
                 existing = on_roster[outcome.user_id]
-                if existing.get("status") == "active":
-                    final.append(Outcome(outcome.person, ALREADY, outcome.user_id))
-                    continue
+                result = ALREADY if existing.get("status") == "active" else "rejected"
+                reason = None if result == ALREADY else REMOVED
+                final.append(Outcome(outcome.person, result, outcome.user_id, reason=reason))
+                continue
             final.append(outcome)
             if outcome.result == ENROLLED and outcome.user_id:
                 # Only now: someone already on the roster keeps the groups they have.
@@ -146,9 +150,10 @@ class Enroller:
         user_id = _attribute(user, "sub")
         if user_id is None:
             raise RuntimeError("Cognito returned a user without a sub")
-        # Created by an earlier attempt (or removed and now invited again): make it whole.
         if not user.get("Enabled", True):
-            self._cognito.admin_enable_user(UserPoolId=self._pool, Username=person.username)
+            # Off-boarded (or being erased): an invitation must not bring the account back.
+            return Outcome(person, "rejected", user_id, reason=REMOVED)
+        # Created by an earlier attempt that never reached the roster: enrol it now.
         return Outcome(person, ENROLLED, user_id)
 
     def _set_group(self, username: str, role: str) -> None:

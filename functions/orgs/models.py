@@ -38,7 +38,8 @@ class OrgSettings(BaseModel):
 
 
 class OrgSettingsPatch(BaseModel):
-    """PATCH /orgs/{org_id}: the fields given change; `null` clears the retention default."""
+    """PATCH /orgs/{org_id}: the fields given change; `null` clears the retention default
+    and the escalation contact."""
 
     model_config = ConfigDict(extra="forbid")
 

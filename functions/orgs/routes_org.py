@@ -19,6 +19,8 @@ from shared.routing import Caller, Now
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
 CONTACT_ROLES = ("counsellor", "org_admin")
+# Settings a PATCH may clear with null; the others keep their value.
+CLEARABLE = ("journal_retention_days", "escalation_contact")
 
 
 def _settings_view(org_id: str, item: dict[str, Any], show_contact: bool) -> OrgSettings:
@@ -90,7 +92,10 @@ def get_settings(caller: StaffReader, repo: Repo) -> OrgSettings:
     response_model=OrgSettings,
     responses=ERRORS,
     summary="Change the organisation's settings (org admins)",
-    description="Fields left out keep their value; `journal_retention_days: null` clears it.",
+    description=(
+        "Fields left out (or null) keep their value, except `journal_retention_days` and "
+        "`escalation_contact`, which null clears."
+    ),
 )
 def patch_settings(
     change: OrgSettingsPatch, actor: Admin, repo: Repo, audit: Audit, now: Now
@@ -100,7 +105,7 @@ def patch_settings(
     if given.get("time_zone") is not None:
         given["time_zone"] = zone(given["time_zone"]).key  # unknown zone: 422
     sets = {k: v for k, v in given.items() if v is not None}
-    removes = [k for k, v in given.items() if v is None and k in ("journal_retention_days",)]
+    removes = [k for k, v in given.items() if v is None and k in CLEARABLE]
     if repo.settings(org_id) is None:
         raise NotFound("No such organisation.")
     stored = repo.save_settings(org_id, {**sets, "updated_at": utc_iso(now())}, removes)

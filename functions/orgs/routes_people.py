@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from functions.orgs.enrolment import ALREADY, NewPerson
+from functions.orgs.enrolment import ALREADY, ENROLLED, REMOVED, NewPerson
 from functions.orgs.imports import username_for
 from functions.orgs.logic import COUNSELLOR, SUPPORTER, is_active, person_view, training_valid
 from functions.orgs.repository import Exists
@@ -102,7 +102,9 @@ def invite(
     (outcome,) = enrol.enrol(org_id, [person], org, utc_iso(now()))
     if outcome.result == ALREADY:
         raise Conflict("This person is already on the roster.")
-    if outcome.user_id is None:
+    if outcome.reason == REMOVED:
+        raise Conflict("This person was removed from the organisation; removal is not undone.")
+    if outcome.result != ENROLLED or outcome.user_id is None:
         raise Conflict("This email or phone already has an account in another organisation.")
     audit(actor, "roster.invite", "person", outcome.user_id, {"role": invitation.role})
     stored = _person(repo, org_id, outcome.user_id)

@@ -16,6 +16,7 @@ from functions.orgs.wiring import Admin, Audit, Repo, StaffReader, UnitPath
 from shared.clock import local_day, utc_iso
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.http import problem_responses
+from shared.orgs.roster import roster
 from shared.routing import Now
 
 router = APIRouter()
@@ -203,4 +204,7 @@ def put_supporters(
     except Exists as changed:
         raise Conflict("The unit or a supporter changed meanwhile; try again.") from changed
     audit(actor, "unit.supporters", "unit", unit_id, {"count": len(wanted)})
+    people_cache = roster()
+    for user_id in {*wanted, *old}:
+        people_cache.forget(org_id, user_id)  # their units, at once in this container
     return Unit(**unit_view({**unit, "supporters": wanted}))

@@ -55,6 +55,8 @@ from tests.support.fakes import Caller, MovableClock
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
 
+HEADER = "display_name,email,phone,role,unit_path"  # a roster CSV's columns
+
 
 class _Overrides(dict[Any, Any]):
     """Dependency overrides set on every app of the organisations API at once."""
@@ -671,3 +673,16 @@ def orgs_world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]
             yield world
     finally:
         world.close()
+
+
+# Fixtures the orgs test modules share (each imports them): a cloud per module, a world per test.
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[Cloud]:
+    with orgs_cloud() as made:
+        yield made
+
+
+@pytest.fixture
+def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with orgs_world(cloud, monkeypatch) as made:
+        yield made

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+# The organisations tests' moto world: `cloud` per module, `world` per test.
+from tests.support.orgs import cloud, world  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _no_network() -> object:

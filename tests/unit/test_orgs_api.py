@@ -17,6 +17,7 @@ from shared.audit import AuditLog
 from shared.errors import PROBLEM_TYPE_BASE
 from tests.support.orgs import (
     CONTACT,
+    HEADER,
     POOL_ID,
     SUPPORTER_TRAINED_UNTIL,
     TODAY,
@@ -24,24 +25,8 @@ from tests.support.orgs import (
     Cloud,
     Person,
     World,
-    orgs_cloud,
-    orgs_world,
     wired,
 )
-
-HEADER = "display_name,email,phone,role,unit_path"
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with orgs_cloud() as made:
-        yield made
-
-
-@pytest.fixture
-def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with orgs_world(cloud, monkeypatch) as made:
-        yield made
 
 
 def problem(response: httpx.Response, status: int, slug: str) -> dict[str, Any]:
@@ -411,6 +396,22 @@ def test_removed_person_is_disabled_in_cognito_and_marked_removed(world: World) 
     problem(world.api.get("/orgs/me"), 403, "forbidden")
 
 
+def test_inviting_a_removed_person_again_is_409_and_keeps_their_account_disabled(
+    world: World,
+) -> None:
+    # Given an invited member the admin then removed
+    invited = ok(invite(world), 201)["person"]
+    ok(world.api.delete(world.url(f"/people/{invited['user_id']}")), 204)
+    # When the same address is invited again
+    response = invite(world, role="counsellor")
+    # Then it is refused: the account stays disabled and gains no group
+    body = problem(response, 409, "conflict")
+    assert "removed" in body["detail"]
+    user = world.cognito.users["new.pupil@school.example"]
+    assert user.enabled is False
+    assert world.cognito.groups_of("new.pupil@school.example") == {"member"}
+
+
 @pytest.mark.parametrize(("role", "sees"), [("member", False), ("counsellor", True)])
 def test_my_membership_shows_the_escalation_contact_to_staff_only(
     world: World, role: str, sees: bool
@@ -730,6 +731,15 @@ def test_org_patch_changes_only_the_fields_given(world: World) -> None:
     # Then those change and the rest stay
     assert (changed["time_zone"], changed["journal_retention_days"]) == ("Europe/London", 90)
     assert (changed["name"], changed["escalation_contact"]) == ("Demo School", CONTACT)
+
+
+def test_org_patch_with_null_clears_the_escalation_contact(world: World) -> None:
+    # Given the school with an escalation contact
+    # When the admin sends it as null
+    changed = ok(world.api.patch(world.url(""), json={"escalation_contact": None}))
+    # Then it is gone, and the name (left out) stays
+    assert (changed["escalation_contact"], changed["name"]) == (None, "Demo School")
+    assert ok(world.api.get(world.url("")))["escalation_contact"] is None
 
 
 # --- the audit log -----------------------------------------------------------------------------

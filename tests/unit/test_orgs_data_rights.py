@@ -4,34 +4,15 @@ unit's supporters), over moto DynamoDB."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from functions.orgs.data_rights import OrgsData
 from tests.support.orgs import (
     SUPPORTER_TRAINED_UNTIL,
     TODAY,
-    Cloud,
     Person,
     World,
-    orgs_cloud,
-    orgs_world,
 )
 
 STAMP = "2026-11-24T02:00:00.000Z"
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with orgs_cloud() as made:
-        yield made
-
-
-@pytest.fixture
-def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with orgs_world(cloud, monkeypatch) as made:
-        yield made
 
 
 def assign(world: World, unit_id: str, *supporters: Person) -> None:

@@ -6,29 +6,12 @@ what it queued."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from functions.orgs.enrolment import Enroller
 from functions.orgs.import_worker import enrol_chunk
 from shared.audit import AuditLog
-from tests.support.orgs import POOL_ID, Cloud, World, orgs_cloud, orgs_world
-
-HEADER = "display_name,email,phone,role,unit_path"
-
-
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[Cloud]:
-    with orgs_cloud() as made:
-        yield made
-
-
-@pytest.fixture
-def world(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with orgs_world(cloud, monkeypatch) as made:
-        yield made
+from tests.support.orgs import HEADER, POOL_ID, World
 
 
 def upload(world: World, *lines: str) -> tuple[str, list[dict[str, Any]]]:
