@@ -29,17 +29,57 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def make_user(
+    cognito: Any,
+    user_pool_id: str,
+    username: str,
+    password: str,
+    *,
+    org_id: str,
+    group: str,
+    zoneinfo: str,
+    locale: str | None = None,
+) -> str:
+    """A signed-up-able Cognito user of `org_id` in `group` with a permanent password; its sub.
+
+    Safe to repeat: an existing user keeps their data and gets the password and group back.
+    """
+    attributes = [
+        {"Name": "custom:org_id", "Value": org_id},
+        {"Name": "zoneinfo", "Value": zoneinfo},
+    ]
+    if locale:
+        attributes.append({"Name": "locale", "Value": locale})
+    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
+        cognito.admin_create_user(
+            UserPoolId=user_pool_id,
+            Username=username,
+            MessageAction="SUPPRESS",
+            UserAttributes=attributes,
+        )
+    cognito.admin_set_user_password(
+        UserPoolId=user_pool_id, Username=username, Password=password, Permanent=True
+    )
+    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=group)
+    found = cognito.admin_get_user(UserPoolId=user_pool_id, Username=username)
+    return str(next(a["Value"] for a in found["UserAttributes"] if a["Name"] == "sub"))
+
+
 def seed_users(endpoint: str, region: str, user_pool_id: str) -> list[dict[str, str]]:
     cognito = aws_client("cognito-idp", endpoint, region)
     users = []
     for username, role, org_id in DEMO_USERS:
-        _ensure_user(cognito, user_pool_id, username, org_id)
-        cognito.admin_set_user_password(
-            UserPoolId=user_pool_id, Username=username, Password=DEMO_PASSWORD, Permanent=True
+        zone, locale = ZONES[org_id]
+        sub = make_user(
+            cognito,
+            user_pool_id,
+            username,
+            DEMO_PASSWORD,
+            org_id=org_id,
+            group=role,
+            zoneinfo=zone,
+            locale=locale,
         )
-        cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=username, GroupName=role)
-        found = cognito.admin_get_user(UserPoolId=user_pool_id, Username=username)
-        sub = next(a["Value"] for a in found["UserAttributes"] if a["Name"] == "sub")
         users.append(
             {
                 "username": username,
@@ -50,18 +90,3 @@ def seed_users(endpoint: str, region: str, user_pool_id: str) -> list[dict[str, 
             }
         )
     return users
-
-
-def _ensure_user(cognito: Any, user_pool_id: str, username: str, org_id: str) -> None:
-    zone, locale = ZONES[org_id]
-    with contextlib.suppress(cognito.exceptions.UsernameExistsException):
-        cognito.admin_create_user(
-            UserPoolId=user_pool_id,
-            Username=username,
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "custom:org_id", "Value": org_id},
-                {"Name": "zoneinfo", "Value": zone},
-                {"Name": "locale", "Value": locale},
-            ],
-        )

@@ -15,7 +15,7 @@ from typing import Any
 
 from functions.orgs.repository import OrgsRepository
 from local.deploy import aws_client
-from local.seed import DEMO_ORG, SECOND_ORG, ZONES
+from local.seed import DEMO_ORG, SECOND_ORG, ZONES, make_user
 from shared.audit import AuditLog
 from shared.dynamo import to_item
 from shared.orgs.keys import ROTA_WEEKLY, SETTINGS, org_pk
@@ -200,23 +200,16 @@ def create_org(
     """
     endpoint, region = stack["aws_endpoint_url"], stack["region"]
     cognito = aws_client("cognito-idp", endpoint, region)
-    pool = stack["user_pool_id"]
-    cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=admin_username,
-        MessageAction="SUPPRESS",
-        UserAttributes=[
-            {"Name": "custom:org_id", "Value": org_id},
-            {"Name": "zoneinfo", "Value": time_zone},
-            {"Name": "locale", "Value": locale},
-        ],
+    admin_id = make_user(
+        cognito,
+        stack["user_pool_id"],
+        admin_username,
+        admin_password,
+        org_id=org_id,
+        group="org_admin",
+        zoneinfo=time_zone,
+        locale=locale,
     )
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=admin_username, Password=admin_password, Permanent=True
-    )
-    cognito.admin_add_user_to_group(UserPoolId=pool, Username=admin_username, GroupName="org_admin")
-    found = cognito.admin_get_user(UserPoolId=pool, Username=admin_username)
-    admin_id = next(a["Value"] for a in found["UserAttributes"] if a["Name"] == "sub")
     repo = OrgsRepository(aws_client("dynamodb", endpoint, region), stack["tables"]["orgs"])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     repo.create_settings(

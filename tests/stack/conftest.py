@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from local.deploy import aws_client
+from local.seed import make_user
 from local.token import id_token
 
 
@@ -48,20 +49,15 @@ def new_member(
     ) -> dict[str, str]:
         username = f"st-{uuid.uuid4().hex[:12]}"
         password = "Stack-Test-" + uuid.uuid4().hex[:8]
-        pool = local_cloud["user_pool_id"]
-        cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=username,
-            MessageAction="SUPPRESS",
-            UserAttributes=[
-                {"Name": "custom:org_id", "Value": org_id},
-                {"Name": "zoneinfo", "Value": zoneinfo},
-            ],
+        make_user(
+            cognito,
+            local_cloud["user_pool_id"],
+            username,
+            password,
+            org_id=org_id,
+            group=group,
+            zoneinfo=zoneinfo,
         )
-        cognito.admin_set_user_password(
-            UserPoolId=pool, Username=username, Password=password, Permanent=True
-        )
-        cognito.admin_add_user_to_group(UserPoolId=pool, Username=username, GroupName=group)
         return login(username, password)
 
     return _enrol
