@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Final, TypeVar
 
 from functions.orgs.tree import AMBIGUOUS, PathResolution
+from shared.orgs.roles import ROLES
 
-ROLES: Final = ("member", "peer_supporter", "counsellor", "org_admin")
 COLUMNS: Final = ("display_name", "email", "phone", "role", "unit_path")
 MAX_ROWS: Final = 5000
 MAX_NAME_LENGTH: Final = 100

@@ -579,12 +579,6 @@ class OrgsRepository:
         return True
 
     # ------------------------------------------------------------ data rights
-    def partition_items(self, org_id: str, prefixes: Iterable[str]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for prefix in prefixes:
-            items.extend(self._query_prefix(org_id, prefix))
-        return items
-
     def delete_keys(self, keys: Sequence[tuple[str, str]]) -> None:
         """Delete items by (pk, sk), 25 a BatchWriteItem."""
         requests = [{"DeleteRequest": {"Key": to_item({"pk": p, "sk": s})}} for p, s in keys]

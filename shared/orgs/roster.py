@@ -18,8 +18,6 @@ from shared.orgs.keys import org_pk, person_sk
 from shared.settings import RosterSettings, settings
 from shared.ttl_cache import TtlCache
 
-ROLES = ("member", "peer_supporter", "counsellor", "org_admin")
-STAFF_ROLES = ("peer_supporter", "counsellor", "org_admin")
 MAX_CACHED = 2000
 
 

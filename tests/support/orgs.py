@@ -49,6 +49,7 @@ from shared import settings as settings_module
 from shared.audit import ChainReport, read_chain, verify_org
 from shared.identity import Identity, current_identity
 from shared.orgs import duty, roster
+from shared.orgs.roles import ROLES
 from shared.routing import clock
 from shared.signing_keys import SigningKeys
 from tests.support.fakes import Caller, MovableClock
@@ -103,7 +104,6 @@ class OrgsApi:
 app = OrgsApi(org_app, roster_app, rota_app)
 
 _REAL_CLIENT = aws.client  # kept before any test replaces it
-ROLES = ("member", "peer_supporter", "counsellor", "org_admin")
 # Org A's seeded people by role; org B's are "other_<role>".
 SEEDED_KEYS = {
     "member": "member",

@@ -1,0 +1,7 @@
+"""The roles a person can hold on an organisation's roster (the Cognito groups too)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLES: Final = ("member", "peer_supporter", "counsellor", "org_admin")
