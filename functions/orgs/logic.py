@@ -9,11 +9,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shared.orgs.roles import DUTY_ROLES
 from shared.orgs.rota import Slot
 
 SUPPORTER = "peer_supporter"
 COUNSELLOR = "counsellor"
-DUTY_ROLES = ("counsellor", "org_admin")
 SETTINGS_FIELDS = (
     "name",
     "kind",

@@ -18,11 +18,10 @@ from typing import Any
 from shared import aws
 from shared.dynamo import from_item, to_item
 from shared.orgs.keys import ROTA_WEEKLY, SETTINGS, org_pk, override_sk
+from shared.orgs.roles import DUTY_ROLES
 from shared.orgs.roster import RosterEntry, roster
 from shared.orgs.rota import OnDuty, Slot, on_duty, override_dates_around, parse_slot
 from shared.settings import RosterSettings, settings
-
-DUTY_ROLES = ("counsellor", "org_admin")
 
 
 @dataclass(frozen=True)
