@@ -11,6 +11,7 @@ Safe to repeat: items are written with fixed ids and overwritten.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from functions.orgs.repository import OrgsRepository
@@ -44,6 +45,8 @@ SETTINGS_OF = {
     SECOND_ORG: {"name": "Demo Works", "kind": "workplace", "region_code": "GB"},
 }
 CONTACT = {"name": "Duty officer Zhao", "phone": "+8613800000000"}
+# Organisation ids: no "#", which the orgs table's keys use as a separator.
+ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def _put(db: Any, table: str, org_id: str, sk: str, values: dict[str, Any]) -> None:
@@ -81,6 +84,8 @@ def seed_orgs(
                 {**values, "created_at": stamp, "updated_at": stamp},
             )
         people = [u for u in users if u["org_id"] == org_id]
+        # Only people not on the roster yet: a second run keeps training and supervision.
+        known = repo.people(org_id, [u["user_id"] for u in people])
         repo.enrol(
             [
                 {
@@ -95,6 +100,7 @@ def seed_orgs(
                     "updated_at": stamp,
                 }
                 for u in people
+                if u["user_id"] not in known
             ]
         )
         described[org_id] = {
@@ -198,6 +204,8 @@ def create_org(
     The API has no route that creates an organisation: the first admin is made here,
     and invites everyone else. Returns the admin's user id.
     """
+    if not ORG_ID.fullmatch(org_id):
+        raise ValueError("an organisation id is 1-64 lower-case letters, digits and hyphens")
     endpoint, region = stack["aws_endpoint_url"], stack["region"]
     cognito = aws_client("cognito-idp", endpoint, region)
     admin_id = make_user(

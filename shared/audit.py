@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,7 @@ from shared.ttl_cache import TtlCache
 GENESIS = "0" * 64
 HEAD_SEQ = 0
 MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 0.02
 # Heads remembered per container; one is a few dozen bytes. A stale head only costs a retry.
 HEADS_KEPT = 1024
 # Items a filtered Query reads per page: the filter may drop most of them.
@@ -163,7 +166,9 @@ class AuditLog:
             raise ValueError("audit org_id must not be empty")
         fields["at"] = _stamp(at if at is not None else datetime.now(UTC))
         extra = {"detail": _check_detail(detail)} if detail else {}
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:  # writers that collided back off by a random few milliseconds
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))
             head = self._heads.get(org_id, lambda: self._read_head(org_id))
             record: dict[str, Any] = {
                 **fields,

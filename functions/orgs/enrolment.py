@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.orgs.repository import OrgsRepository
+from shared.orgs.roles import ROLES
 
 ENROLLED = "enrolled"
 ALREADY = "already_enrolled"
 REMOVED = "was removed from this organisation"
+NOT_ACCEPTED = "this email or phone cannot be invited"
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -138,6 +140,8 @@ class Enroller:
             user = self._cognito.admin_create_user(**args)["User"]
         except self._cognito.exceptions.UsernameExistsException:
             return self._existing(org_id, person)
+        except self._cognito.exceptions.InvalidParameterException:
+            return Outcome(person, "rejected", reason=NOT_ACCEPTED)
         user_id = _attribute(user, "sub")
         if user_id is None:
             raise RuntimeError("Cognito returned a user without a sub")
@@ -146,7 +150,8 @@ class Enroller:
     def _existing(self, org_id: str, person: NewPerson) -> Outcome:
         user = self._cognito.admin_get_user(UserPoolId=self._pool, Username=person.username)
         if _attribute(user, "custom:org_id") != org_id:
-            return Outcome(person, "rejected", reason="has an account in another organisation")
+            # Worded like any other refusal: an admin must not learn who is enrolled elsewhere.
+            return Outcome(person, "rejected", reason=NOT_ACCEPTED)
         user_id = _attribute(user, "sub")
         if user_id is None:
             raise RuntimeError("Cognito returned a user without a sub")
@@ -161,12 +166,14 @@ class Enroller:
             UserPoolId=self._pool, Username=username, GroupName=role
         )
 
-    def change_group(self, username: str, old: str, new: str) -> None:
-        if old != new:
-            self._cognito.admin_remove_user_from_group(
-                UserPoolId=self._pool, Username=username, GroupName=old
-            )
-        self._set_group(username, new)
+    def only_group(self, username: str, role: str) -> None:
+        """The account in `role`'s group and no other role's (safe to repeat)."""
+        for other in ROLES:
+            if other != role:
+                self._cognito.admin_remove_user_from_group(
+                    UserPoolId=self._pool, Username=username, GroupName=other
+                )
+        self._set_group(username, role)
 
     def disable(self, username: str) -> None:
         """Off-board: no new sign-in, and refresh tokens stop working."""

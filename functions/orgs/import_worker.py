@@ -89,18 +89,18 @@ def enrol_chunk(
         for o in outcomes
         if o.result not in (ENROLLED, ALREADY)
     ]
-    counted = repo.finish_chunk(org_id, import_id, int(message["chunk"]), counts, rejected, stamp)
-    if counted:
-        audit.append(
-            org_id,
-            actor_id=str(message["actor_id"]),
-            actor_role=str(message["actor_role"]),
-            action="roster.import_chunk",
-            target_type="import",
-            target_id=import_id,
-            detail={"chunk": int(message["chunk"]), "enrolled": counts["enrolled"]},
-        )
-    return counted
+    # The record before the count: a chunk redelivered after a failed append writes it
+    # then (a second record of the same chunk is better than none).
+    audit.append(
+        org_id,
+        actor_id=str(message["actor_id"]),
+        actor_role=str(message["actor_role"]),
+        action="roster.import_chunk",
+        target_type="import",
+        target_id=import_id,
+        detail={"chunk": int(message["chunk"]), "enrolled": counts["enrolled"]},
+    )
+    return repo.finish_chunk(org_id, import_id, int(message["chunk"]), counts, rejected, stamp)
 
 
 def record_handler(record: SQSRecord) -> None:

@@ -26,7 +26,7 @@ from shared.orgs.roles import ROLES
 COLUMNS: Final = ("display_name", "email", "phone", "role", "unit_path")
 MAX_ROWS: Final = 5000
 MAX_NAME_LENGTH: Final = 100
-MAX_EMAIL_LENGTH: Final = 254
+MAX_EMAIL_LENGTH: Final = 128  # the Cognito username limit: an email is the username
 
 _EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"

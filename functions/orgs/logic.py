@@ -67,10 +67,13 @@ def supporter_refusals(
     valid today and a supervisor who is an active counsellor of the same organisation.
     """
     reasons: list[str] = []
-    for user_id in wanted:
+    for position, user_id in enumerate(wanted):
         person = people.get(user_id)
+        if person is None:  # not an id of ours: named by position, never echoed
+            reasons.append(f"supporters[{position}]: not on this organisation's roster")
+            continue
         if not is_active(person):
-            reasons.append(f"{user_id}: not on this organisation's roster")
+            reasons.append(f"{user_id}: no longer on this organisation's roster")
             continue
         assert person is not None
         if person.get("role") != SUPPORTER:
@@ -97,10 +100,13 @@ def rota_people(slots: Iterable[Slot], fallback: str | None) -> set[str]:
 def rota_refusals(named: Iterable[str], people: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Everyone a rota names must be active counsellor or admin staff of the organisation."""
     reasons = []
-    for user_id in sorted(named):
+    unknown = sum(1 for user_id in named if user_id not in people)
+    if unknown:  # not ids of ours: counted, never echoed
+        reasons.append(f"{unknown} of the ids named are not on this organisation's roster")
+    for user_id in sorted(u for u in named if u in people):
         person = people.get(user_id)
         if not is_active(person):
-            reasons.append(f"{user_id}: not on this organisation's roster")
+            reasons.append(f"{user_id}: no longer on this organisation's roster")
         elif (person or {}).get("role") not in DUTY_ROLES:
             reasons.append(f"{user_id}: must be a counsellor or an org admin to be on duty")
     return reasons

@@ -207,44 +207,56 @@ class OrgsRepository:
     ) -> None:
         """The unit's supporters and each supporter's `units_supported`, in one transaction."""
         unit_key = self._key(org_id, unit_sk(unit_id))
+        values: dict[str, Any] = {":t": stamp}
         if new:
-            unit_update = {
-                "UpdateExpression": "SET supporters = :s, updated_at = :t",
-                "ExpressionAttributeValues": to_item({":s": list(new), ":t": stamp}),
-            }
+            expression = "SET supporters = :s, updated_at = :t"
+            values[":s"] = list(new)
         else:
-            unit_update = {
-                "UpdateExpression": "SET updated_at = :t REMOVE supporters",
-                "ExpressionAttributeValues": to_item({":t": stamp}),
-            }
+            expression = "SET updated_at = :t REMOVE supporters"
+        # Only over the list this request read: two admins at once cannot mix their lists.
+        if old:
+            condition = "attribute_exists(pk) AND supporters = :old"
+            values[":old"] = list(old)
+        else:
+            condition = "attribute_exists(pk) AND attribute_not_exists(supporters)"
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": self._table,
                     "Key": unit_key,
-                    "ConditionExpression": "attribute_exists(pk)",
-                    **unit_update,
+                    "UpdateExpression": expression,
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_item(values),
                 }
             }
         ]
         for user_id in set(new) - set(old):
-            actions.append(self._units_supported(org_id, user_id, "ADD", unit_id))
+            actions.append(self._units_supported(org_id, user_id, "ADD", unit_id, stamp))
         for user_id in set(old) - set(new):
-            actions.append(self._units_supported(org_id, user_id, "DELETE", unit_id))
+            actions.append(self._units_supported(org_id, user_id, "DELETE", unit_id, stamp))
         self._transact(actions)
 
     def _units_supported(
-        self, org_id: str, user_id: str, verb: str, unit_id: str
+        self, org_id: str, user_id: str, verb: str, unit_id: str, stamp: str
     ) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self._table,
-                "Key": self._key(org_id, person_sk(user_id)),
-                "UpdateExpression": f"{verb} units_supported :u",
-                "ExpressionAttributeValues": {":u": {"SS": [unit_id]}},
-                "ConditionExpression": "attribute_exists(pk)",
-            }
+        # A new supporter must still be an active peer supporter when the write lands.
+        condition = "attribute_exists(pk)"
+        values = {":u": {"SS": [unit_id]}, **to_item({":t": stamp})}
+        names: dict[str, str] = {}
+        if verb == "ADD":
+            condition += " AND #st = :active AND #ro = :supporter"
+            values |= to_item({":active": "active", ":supporter": "peer_supporter"})
+            names = {"#st": "status", "#ro": "role"}
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": self._key(org_id, person_sk(user_id)),
+            "UpdateExpression": f"SET updated_at = :t {verb} units_supported :u",
+            "ExpressionAttributeValues": values,
+            "ConditionExpression": condition,
         }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
 
     # ------------------------------------------------------------ people
     def person(self, org_id: str, user_id: str) -> dict[str, Any] | None:
@@ -256,7 +268,9 @@ class OrgsRepository:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), BATCH_GET):
             keys = [self._key(org_id, person_sk(u)) for u in wanted[start : start + BATCH_GET]]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            # Consistent and complete: enrolment decides from this who is new, and a person
+            # missed here would be written over.
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
             for _ in range(8):
                 response = self._db.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self._table, []):
@@ -265,6 +279,8 @@ class OrgsRepository:
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
+            else:
+                raise RuntimeError("DynamoDB kept keys unprocessed; the caller retries")
         return found
 
     def enrol(self, people: Sequence[dict[str, Any]]) -> None:
@@ -534,6 +550,9 @@ class OrgsRepository:
             Item=to_item({"pk": org_pk(org_id), "sk": import_sk(record["import_id"]), **record}),
             ConditionExpression="attribute_not_exists(pk)",
         )
+
+    def fail_import(self, org_id: str, import_id: str, stamp: str) -> None:
+        self._update(org_id, import_sk(import_id), {"failed": True, "updated_at": stamp})
 
     def import_record(self, org_id: str, import_id: str) -> dict[str, Any] | None:
         return self._get(org_id, import_sk(import_id), consistent=True)

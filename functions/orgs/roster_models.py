@@ -121,7 +121,9 @@ class RejectedRow(BaseModel):
 
 class ImportStatus(BaseModel):
     id: str
-    status: Literal["running", "done"]
+    status: Literal["running", "done", "failed"] = Field(
+        description="failed: the rows could not all be queued; send the file again"
+    )
     total: int = Field(description="data rows in the file")
     done: int = Field(description="rows handled so far (enrolled, already enrolled or rejected)")
     enrolled: int

@@ -28,9 +28,10 @@ def import_status(record: dict[str, Any]) -> ImportStatus:
     done = int(record.get("done", 0))
     total = int(record["total"])
     finished = done >= total
+    state = "failed" if record.get("failed") and not finished else "done" if finished else "running"
     return ImportStatus(
         id=record["import_id"],
-        status="done" if finished else "running",
+        status=state,
         total=total,
         done=done,
         enrolled=int(record.get("enrolled", 0)),
@@ -103,20 +104,26 @@ async def start_import(
             "updated_at": stamp,
         },
     )
-    queue.send(
-        [
-            {
-                "org_id": org_id,
-                "import_id": import_id,
-                "chunk": number,
-                "actor_id": actor.user_id,
-                "actor_role": actor.role,
-                "rows": [row_to_message(r) for r in batch],
-            }
-            for number, batch in enumerate(batches)
-        ]
-    )
     audit(actor, "roster.import", "import", import_id, {"rows": parsed.total})
+    try:
+        queue.send(
+            [
+                {
+                    "org_id": org_id,
+                    "import_id": import_id,
+                    "chunk": number,
+                    "actor_id": actor.user_id,
+                    "actor_role": actor.role,
+                    "rows": [row_to_message(r) for r in batch],
+                }
+                for number, batch in enumerate(batches)
+            ]
+        )
+    except Exception:
+        # Some chunks may be queued: the import says it failed, and sending the file
+        # again enrols only whom this one did not (nobody twice).
+        repo.fail_import(org_id, import_id, utc_iso(now()))
+        raise
     response.headers["Location"] = f"orgs/{org_id}/imports/{import_id}"
     return ImportStarted(
         id=import_id,

@@ -105,7 +105,7 @@ def invite(
     if outcome.reason == REMOVED:
         raise Conflict("This person was removed from the organisation; removal is not undone.")
     if outcome.result != ENROLLED or outcome.user_id is None:
-        raise Conflict("This email or phone already has an account in another organisation.")
+        raise Conflict("This email or phone cannot be invited.")
     audit(actor, "roster.invite", "person", outcome.user_id, {"role": invitation.role})
     stored = _person(repo, org_id, outcome.user_id)
     response.headers["Location"] = f"orgs/{org_id}/people/{outcome.user_id}"
@@ -125,7 +125,8 @@ def people(
     repo: Repo,
     audit: Audit,
     keys: Keys,
-    unit: Annotated[str | None, Query(max_length=MAX_UNIT_ID)] = None,
+    # A pattern here (one route): the unit id becomes part of an index key.
+    unit: Annotated[str | None, Query(max_length=MAX_UNIT_ID, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     role: Role | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -201,7 +202,8 @@ def patch_person(
     except Exists as changed:
         raise Conflict("The person changed meanwhile; look again.") from changed
     if change.role is not None:
-        enrol.change_group(str(current["username"]), str(current["role"]), change.role)
+        # The account ends in the new role's group only, whatever a failed earlier try left.
+        enrol.only_group(str(current["username"]), change.role)
     detail: dict[str, str | int] = {}
     if change.role is not None:
         detail = {"from": str(current["role"]), "to": change.role}
@@ -233,13 +235,15 @@ def remove_person(
         raise Conflict("Admins cannot remove themselves; ask another admin.")
     if current.get("units_supported"):
         raise Conflict("Unassign this supporter from their units first.")
+    # Cognito first, then the record, then the roster: a retry after any failure does
+    # every step again (each is safe to repeat), so no account stays enabled, unaudited.
+    enrol.disable(str(current["username"]))
     if is_active(current):
+        audit(actor, "roster.remove", "person", user_id)
         try:
             repo.update_person(org_id, user_id, {"status": "removed", "updated_at": utc_iso(now())})
         except Exists as changed:
             raise Conflict("The person changed meanwhile; look again.") from changed
-        enrol.disable(str(current["username"]))
-        audit(actor, "roster.remove", "person", user_id)
     return Response(status_code=204)
 
 

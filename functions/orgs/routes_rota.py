@@ -44,6 +44,13 @@ Lookup = Annotated[DutyLookup, Depends(duty_lookup)]
 Day = Annotated[dt.date, Path(alias="date", description="The local date, YYYY-MM-DD")]
 
 
+def _inside_calendar(day: dt.date) -> dt.date:
+    """An override's date must have a day before and after it (the night before runs in)."""
+    if day in (dt.date.min, dt.date.max):
+        raise InvalidInput("The date must be after 0001-01-01 and before 9999-12-31.")
+    return day
+
+
 def _parse(slots: Sequence[SlotIn], *, weekly: bool) -> list[Slot]:
     parsed = []
     for i, slot in enumerate(slots):
@@ -167,6 +174,7 @@ def put_override(
     now: Now,
 ) -> Override:
     org_id = actor.org_id
+    _inside_calendar(day)
     _org(repo, org_id)
     slots = _parse(body.slots, weekly=False)
     _check_people(repo, org_id, slots, None)

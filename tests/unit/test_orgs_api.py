@@ -489,9 +489,10 @@ def test_supporter_who_is_not_ready_is_refused_with_the_reason(world: World, giv
     response = world.api.put(
         world.url("/units/c71/supporters"), json={"supporters": [ready, person.user_id]}
     )
-    # Then it is refused naming that person and why, and nobody is assigned
+    # Then it is refused naming that person (by position if not ours) and why; nobody is assigned
     body = problem(response, 409, "conflict")
-    assert [e["message"] for e in body["errors"]] == [f"{person.user_id}: {reason}"]
+    name = "supporters[1]" if person.org_id != world.org else person.user_id
+    assert [e["message"] for e in body["errors"]] == [f"{name}: {reason}"]
     unit = world.repo.unit(world.org, "c71")
     assert unit is not None and "supporters" not in unit
     assert "units_supported" not in world.stored_person(world.people["supporter"])
@@ -607,9 +608,12 @@ def test_rota_naming_someone_who_cannot_be_on_duty_is_422(
         rota["slots"][0][field] = world.people[who].user_id
     # When it is saved
     response = world.api.put(world.url("/rota"), json=rota)
-    # Then it is refused naming that person, and no rota is kept
+    # Then it is refused naming that person (counted, not echoed, if not ours); no rota is kept
     body = problem(response, 422, "invalid-input")
-    assert [e["message"].split(":")[0] for e in body["errors"]] == [world.people[who].user_id]
+    named = world.people[who]
+    unknown = "1 of the ids named are not on this organisation's roster"
+    expected = named.user_id if named.org_id == world.org else unknown
+    assert [e["message"].split(":")[0] for e in body["errors"]] == [expected]
     assert world.repo.rota(world.org) is None
 
 
@@ -863,6 +867,48 @@ def test_csv_import_is_accepted_at_once_and_queued_in_chunks(world: World) -> No
     assert [(m["chunk"], len(m["rows"])) for m in messages] == [(0, 50), (1, 50), (2, 20)]
     assert {(m["org_id"], m["import_id"]) for m in messages} == {(world.org, started["id"])}
     assert messages[0]["rows"][0]["username"] == "pupil0@school.example"
+
+
+def test_import_whose_chunks_cannot_be_queued_says_it_failed_and_was_audited(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a queue that refuses the chunks
+    def refuse(bodies: list[dict[str, Any]]) -> None:
+        raise RuntimeError("the import queue refused some chunks")
+
+    monkeypatch.setattr(world.queue, "send", refuse)
+    # When a file is uploaded
+    with pytest.raises(RuntimeError):
+        post_csv(world, csv_body(pupil_line(1)))
+    # Then its record says failed (send the file again), and the upload was audited
+    (record,) = world.repo._query_prefix(world.org, "import#")
+    assert record["failed"] is True
+    assert "roster.import" in world.audit_actions()
+
+
+def test_removing_again_after_a_cognito_failure_disables_the_account_and_audits(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a member, and Cognito failing the first time the account is disabled
+    member = world.people["member"]
+    real = world.cognito.admin_disable_user
+    failures = iter([True])
+
+    def flaky(**kwargs: Any) -> None:
+        if next(failures, False):
+            raise RuntimeError("TooManyRequestsException")
+        real(**kwargs)
+
+    monkeypatch.setattr(world.cognito, "admin_disable_user", flaky)
+    with pytest.raises(RuntimeError):
+        world.api.delete(world.url(f"/people/{member.user_id}"))
+    # When the admin tries again
+    response = world.api.delete(world.url(f"/people/{member.user_id}"))
+    # Then the account is disabled, the roster says removed, and the removal is audited once
+    assert response.status_code == 204
+    assert world.cognito.users[member.username].enabled is False
+    assert world.stored_person(member)["status"] == "removed"
+    assert world.audit_actions().count("roster.remove") == 1
 
 
 def test_csv_that_is_not_utf8_is_400(world: World) -> None:

@@ -32,7 +32,17 @@ WRONG_VALUES: list[Any] = [
     "' OR 1=1 --",
 ]
 WRONG_BODIES: list[Any] = [[], "text", 7, None, {}, {"surprise": 1}, [[[[[[[]]]]]]]]
-WRONG_IDS = ["x" * 300, "..", "a b", "ünï", "1;DROP TABLE", "%2e%2e", "-"]
+WRONG_IDS = [
+    "x" * 300,
+    "..",
+    "a b",
+    "ünï",
+    "1;DROP TABLE",
+    "%2e%2e",
+    "-",
+    "0001-01-01",
+    "9999-12-31",
+]
 WRONG_QUERIES = {
     "limit": ["0", "-1", "abc", "100000"],
     "cursor": ["garbage", "a.b.c", "x" * 3000],

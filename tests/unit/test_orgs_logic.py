@@ -61,7 +61,7 @@ def test_training_valid_until_today_still_counts() -> None:
     [
         pytest.param(None, "not on this organisation's roster", id="not-on-roster"),
         pytest.param(
-            {**READY, "status": "removed"}, "not on this organisation's roster", id="removed"
+            {**READY, "status": "removed"}, "no longer on this organisation's roster", id="removed"
         ),
         pytest.param({**READY, "role": "member"}, "not a peer supporter", id="member"),
         pytest.param({**READY, "role": "counsellor"}, "not a peer supporter", id="counsellor"),
@@ -93,8 +93,9 @@ def test_supporter_who_is_not_ready_is_refused_with_one_reason(
     # Given a person who falls short in one way
     people = {} if stored is None else {"sam": stored}
     # When they are checked for a unit
-    # Then exactly that reason is given, naming them
-    assert refusals("sam", people=people) == [f"sam: {reason}"]
+    # Then exactly that reason is given, naming them (by position when not on the roster)
+    name = "sam" if stored is not None else "supporters[0]"
+    assert refusals("sam", people=people) == [f"{name}: {reason}"]
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,11 @@ def test_each_refused_supporter_gets_their_own_reason_in_the_order_asked() -> No
     # When all three are checked
     found = refusals("nobody", "sam", "lee", people=people)
     # Then the two are refused, each once, in the order they were asked for
-    assert found == ["nobody: not on this organisation's roster", "lee: not a peer supporter"]
+    # (an id not on the roster is named by its position: the client's text is never echoed)
+    assert found == [
+        "supporters[0]: not on this organisation's roster",
+        "lee: not a peer supporter",
+    ]
 
 
 # --- rota_refusals and rota_people ------------------------------------------------------------
@@ -146,12 +151,13 @@ def test_rota_refuses_members_supporters_and_people_not_on_the_roster_in_id_orde
     }
     # When a rota names them and a counsellor
     found = rota_refusals({"sam", "mia", "cora", "old", "zed"}, people)
-    # Then each of the four is refused with why, sorted by id
+    # Then each of the four is refused with why, the unknown one counted (never echoed),
+    # the others sorted by id
     assert found == [
+        "1 of the ids named are not on this organisation's roster",
         "mia: must be a counsellor or an org admin to be on duty",
-        "old: not on this organisation's roster",
+        "old: no longer on this organisation's roster",
         "sam: must be a counsellor or an org admin to be on duty",
-        "zed: not on this organisation's roster",
     ]
 
 
