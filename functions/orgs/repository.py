@@ -98,9 +98,11 @@ class OrgsRepository:
         sets: dict[str, Any],
         removes: Sequence[str] = (),
         condition: str = "attribute_exists(pk)",
+        condition_values: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """SET `sets`, REMOVE `removes`, if `condition` holds (its values named `:c…`)."""
         names = {f"#n{i}": n for i, n in enumerate([*sets, *removes])}
-        values = {f":v{i}": v for i, v in enumerate(sets.values())}
+        values = {f":v{i}": v for i, v in enumerate(sets.values())} | (condition_values or {})
         parts = []
         if sets:
             parts.append("SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(sets))))
@@ -336,28 +338,14 @@ class OrgsRepository:
         current: dict[str, Any],
     ) -> dict[str, Any]:
         # Guarded by the version read: two admins editing at once cannot mix role and index.
-        names = {f"#n{i}": n for i, n in enumerate([*sets, *removes])}
-        names["#u"] = "updated_at"
-        values = {f":v{i}": serialize(v) for i, v in enumerate(sets.values())}
-        values[":was"] = serialize(current["updated_at"])
-        parts = ["SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(sets)))]
-        if removes:
-            parts.append("REMOVE " + ", ".join(f"#n{len(sets) + i}" for i in range(len(removes))))
-        try:
-            response = self._db.update_item(
-                TableName=self._table,
-                Key=self._key(org_id, person_sk(user_id)),
-                UpdateExpression=" ".join(parts),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression="#u = :was",
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if _is_conditional(error):
-                raise Exists("the person changed meanwhile") from error
-            raise
-        return _strip(from_item(response["Attributes"]))
+        return self._update(
+            org_id,
+            person_sk(user_id),
+            sets,
+            removes,
+            condition="updated_at = :cwas",
+            condition_values={":cwas": current["updated_at"]},
+        )
 
     def people_page(
         self,

@@ -52,6 +52,7 @@ from shared.orgs import duty, roster
 from shared.orgs.roles import ROLES
 from shared.routing import clock
 from shared.signing_keys import SigningKeys
+from tests.support.calls import DynamoCalls
 from tests.support.fakes import Caller, MovableClock
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
@@ -612,27 +613,6 @@ class World:
 
     def count_calls(self) -> DynamoCalls:
         return DynamoCalls(self.db)
-
-
-class DynamoCalls:
-    """The DynamoDB operations `client` makes while inside the block (botocore before-call)."""
-
-    def __init__(self, client: Any) -> None:
-        self.names: list[str] = []
-        self._client = client
-
-    def __enter__(self) -> DynamoCalls:
-        self._client.meta.events.register("before-call.dynamodb", self._count)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.meta.events.unregister("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.names.append(model.name)
-
-    def count(self, name: str) -> int:
-        return self.names.count(name)
 
 
 @contextmanager

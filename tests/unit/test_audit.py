@@ -24,6 +24,7 @@ from shared.audit import (
     verify_org,
 )
 from shared.dynamo import from_item, to_item
+from tests.support.calls import DynamoCalls
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
 
@@ -40,24 +41,6 @@ def db() -> Iterator[Any]:
 @pytest.fixture
 def table(db: Any) -> str:
     return create_table(db, "AuditTable", fresh_name("audit"))
-
-
-class Calls:
-    """The DynamoDB operations a client makes while registered (botocore before-call)."""
-
-    def __init__(self, client: Any) -> None:
-        self.names: list[str] = []
-        self._client = client
-
-    def __enter__(self) -> Calls:
-        self._client.meta.events.register("before-call.dynamodb", self._count)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._client.meta.events.unregister("before-call.dynamodb", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.names.append(model.name)
 
 
 class SmallQueryPages:
@@ -185,7 +168,7 @@ def test_warm_append_makes_exactly_one_dynamodb_call(db: Any, table: str) -> Non
     log = AuditLog(db, table)
     append(log)
     # When it appends again
-    with Calls(db) as calls:
+    with DynamoCalls(db) as calls:
         append(log)
     # Then one TransactWriteItems was all it took
     assert calls.names == ["TransactWriteItems"]
@@ -196,7 +179,7 @@ def test_cold_append_reads_the_head_first(db: Any, table: str) -> None:
     append(AuditLog(db, table), 2)
     log = AuditLog(db, table)
     # When the new container appends
-    with Calls(db) as calls:
+    with DynamoCalls(db) as calls:
         record = append(log)
     # Then it read the head once, then wrote record 3
     assert calls.names == ["GetItem", "TransactWriteItems"]
@@ -209,7 +192,7 @@ def test_stale_container_rereads_the_head_and_keeps_the_chain_valid(db: Any, tab
     append(second)
     append(first, 2)
     # When the stale container appends
-    with Calls(db) as calls:
+    with DynamoCalls(db) as calls:
         record = append(second)
     # Then its first write is refused, it rereads the head, and its record is the 4th
     assert calls.names == ["TransactWriteItems", "GetItem", "TransactWriteItems"]
@@ -223,7 +206,7 @@ def test_append_gives_up_with_audit_write_failed_after_max_attempts(db: Any, tab
     delete(db, table, 0)
     log = AuditLog(db, table)
     # When a record is appended
-    with Calls(db) as calls, pytest.raises(AuditWriteFailed, match=ORG):
+    with DynamoCalls(db) as calls, pytest.raises(AuditWriteFailed, match=ORG):
         append(log)
     # Then it tried MAX_ATTEMPTS times and left the table as it was
     assert calls.names.count("TransactWriteItems") == MAX_ATTEMPTS
