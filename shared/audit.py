@@ -191,6 +191,28 @@ class AuditLog:
             "its head kept moving, or the head and its newest record disagree"
         )
 
+    def page(
+        self,
+        org_id: str,
+        *,
+        since: str | None,
+        until: str | None,
+        actor: str | None,
+        after_seq: int | None,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """`page` over this log's table (see the module function)."""
+        return page(
+            self._client,
+            self._table,
+            org_id,
+            since=since,
+            until=until,
+            actor=actor,
+            after_seq=after_seq,
+            limit=limit,
+        )
+
     def _read_head(self, org_id: str) -> _Head:
         item = _head_item(self._client, self._table, org_id)
         if item is None:

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from functions.orgs.models import AuditPage, AuditRecord
-from functions.orgs.wiring import MAX_USER_ID, Admin, Keys
-from shared import aws
-from shared.audit import page
+from functions.orgs.wiring import MAX_USER_ID, Admin, Keys, Log
 from shared.clock import utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import InvalidCursor, InvalidInput
 from shared.http import problem_responses
-from shared.settings import OrgsSettings, settings
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 422)
@@ -34,6 +31,7 @@ FIELDS = tuple(AuditRecord.model_fields)
 )
 def audit_records(
     viewer: Admin,
+    log: Log,
     keys: Keys,
     since: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     until: Annotated[AwareDatetime | None, Query(alias="to")] = None,
@@ -51,9 +49,7 @@ def audit_records(
     after = start.get("after") if start else None
     if start is not None and not isinstance(after, int):
         raise InvalidCursor("The cursor is malformed.")
-    records, next_after = page(
-        aws.client("dynamodb"),
-        settings(OrgsSettings).audit_table,
+    records, next_after = log.page(
         org_id,
         since=lower,
         until=upper,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request, Response
 from functions.orgs.imports import BadCsv, chunks, parse_roster_csv, row_to_message
 from functions.orgs.roster_models import ImportStarted, ImportStatus, RejectedRow
 from functions.orgs.tree import resolve_path, unit_paths
-from functions.orgs.wiring import Admin, Audit, Queue, Repo
+from functions.orgs.wiring import Admin, Audit, Queue, Repo, org_settings
 from shared.clock import utc_iso
 from shared.errors import MalformedRequest, NotFound, UnsupportedMediaType
 from shared.http import problem_responses
@@ -78,8 +78,7 @@ async def start_import(
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media != CSV:
         raise UnsupportedMediaType("Send the file with Content-Type: text/csv.")
-    if repo.settings(org_id) is None:
-        raise NotFound("No such organisation.")
+    org_settings(repo, org_id)
     body = await request.body()
     paths = unit_paths(repo.units(org_id))
     try:

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from functions.orgs.fields import OnDutyPerson
 from functions.orgs.logic import SETTINGS_FIELDS, is_active, unit_view
 from functions.orgs.models import Membership, OrgSettings, OrgSettingsPatch, Unit
-from functions.orgs.wiring import Admin, Audit, Repo, StaffReader
+from functions.orgs.wiring import Admin, Audit, Repo, StaffReader, org_settings
 from shared.clock import utc_iso, zone
 from shared.errors import NotFound
 from shared.http import problem_responses
@@ -44,9 +44,7 @@ def my_membership(identity: Caller, repo: Repo) -> Membership:
     if not identity.org_id:
         raise NotFound("You are not in an organisation.")
     entry = roster_entry(identity, identity.org_id)
-    org = repo.settings(entry.org_id)
-    if org is None:
-        raise NotFound("No such organisation.")
+    org = org_settings(repo, entry.org_id)
     unit_ids = list(entry.units_supported)
     if entry.unit_id and entry.unit_id not in unit_ids:
         unit_ids.insert(0, entry.unit_id)
@@ -81,10 +79,7 @@ def my_membership(identity: Caller, repo: Repo) -> Membership:
 )
 def get_settings(caller: StaffReader, repo: Repo) -> OrgSettings:
     org_id = caller.org_id
-    org = repo.settings(org_id)
-    if org is None:
-        raise NotFound("No such organisation.")
-    return _settings_view(org_id, org, show_contact=True)
+    return _settings_view(org_id, org_settings(repo, org_id), show_contact=True)
 
 
 @router.patch(
@@ -106,8 +101,7 @@ def patch_settings(
         given["time_zone"] = zone(given["time_zone"]).key  # unknown zone: 422
     sets = {k: v for k, v in given.items() if v is not None}
     removes = [k for k, v in given.items() if v is None and k in CLEARABLE]
-    if repo.settings(org_id) is None:
-        raise NotFound("No such organisation.")
+    org_settings(repo, org_id)
     stored = repo.save_settings(org_id, {**sets, "updated_at": utc_iso(now())}, removes)
     audit(actor, "org.update", "org", org_id, {"fields": ",".join(sorted(given))})
     return _settings_view(org_id, stored, show_contact=True)

@@ -30,7 +30,16 @@ from functions.orgs.roster_models import (
     Training,
     TrainingIn,
 )
-from functions.orgs.wiring import MAX_UNIT_ID, Admin, Audit, Enrol, Keys, Repo, UserPath
+from functions.orgs.wiring import (
+    MAX_UNIT_ID,
+    Admin,
+    Audit,
+    Enrol,
+    Keys,
+    Repo,
+    UserPath,
+    org_settings,
+)
 from shared.clock import local_day, utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -39,13 +48,6 @@ from shared.routing import Now
 
 router = APIRouter()
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
-
-
-def _org(repo: Repo, org_id: str) -> dict[str, Any]:
-    org = repo.settings(org_id)
-    if org is None:
-        raise NotFound("No such organisation.")
-    return org
 
 
 def _person(repo: Repo, org_id: str, user_id: str) -> dict[str, Any]:
@@ -88,7 +90,7 @@ def invite(
     org_id = actor.org_id
     if invitation.email is None and invitation.phone is None:
         raise InvalidInput("Give an email or a phone number to send the invitation to.")
-    org = _org(repo, org_id)
+    org = org_settings(repo, org_id)
     _check_unit(repo, org_id, invitation.unit_id)
     email = invitation.email.strip().lower() if invitation.email else None
     person = NewPerson(
@@ -339,7 +341,7 @@ def expiring_supporters(
     expiring_within: Annotated[int, Query(ge=0, le=3650)] = 30,
 ) -> SupporterList:
     org_id = actor.org_id
-    org = _org(repo, org_id)
+    org = org_settings(repo, org_id)
     today = local_day(now(), str(org.get("time_zone") or "UTC"))
     index = repo.expiring(org_id, today + dt.timedelta(days=expiring_within))
     found = repo.people(org_id, [i["user_id"] for i in index])

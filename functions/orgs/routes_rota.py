@@ -21,7 +21,7 @@ from functions.orgs.rota_models import (
     SlotRef,
 )
 from functions.orgs.rota_models import Slot as SlotOut
-from functions.orgs.wiring import Admin, Audit, Repo, StaffReader
+from functions.orgs.wiring import Admin, Audit, Repo, StaffReader, org_settings
 from shared.clock import local_day, utc_iso
 from shared.errors import InvalidInput, NotFound
 from shared.http import problem_responses
@@ -94,13 +94,6 @@ def _override_view(item: dict[str, Any], warnings: list[str] | None = None) -> O
     )
 
 
-def _org(repo: Repo, org_id: str) -> dict[str, Any]:
-    org = repo.settings(org_id)
-    if org is None:
-        raise NotFound("No such organisation.")
-    return org
-
-
 def _rota_view(repo: Repo, org_id: str, org: dict[str, Any], today: dt.date) -> Rota:
     rota = repo.rota(org_id) or {}
     weekly = _weekly(rota)
@@ -127,7 +120,7 @@ def _rota_view(repo: Repo, org_id: str, org: dict[str, Any], today: dt.date) -> 
 )
 def put_rota(body: RotaIn, actor: Admin, repo: Repo, audit: Audit, now: Now) -> Rota:
     org_id = actor.org_id
-    org = _org(repo, org_id)
+    org = org_settings(repo, org_id)
     slots = _parse(body.slots, weekly=True)
     _check_people(repo, org_id, slots, body.fallback_duty_officer)
     stamp = utc_iso(now())
@@ -151,7 +144,7 @@ def put_rota(body: RotaIn, actor: Admin, repo: Repo, audit: Audit, now: Now) -> 
 )
 def get_rota(caller: StaffReader, repo: Repo, now: Now) -> Rota:
     org_id = caller.org_id
-    org = _org(repo, org_id)
+    org = org_settings(repo, org_id)
     return _rota_view(repo, org_id, org, local_day(now(), str(org["time_zone"])))
 
 
@@ -175,7 +168,7 @@ def put_override(
 ) -> Override:
     org_id = actor.org_id
     _inside_calendar(day)
-    _org(repo, org_id)
+    org_settings(repo, org_id)
     slots = _parse(body.slots, weekly=False)
     _check_people(repo, org_id, slots, None)
     item = {

@@ -16,6 +16,7 @@ from functions.orgs.enrolment import Enroller
 from functions.orgs.repository import OrgsRepository
 from shared import aws
 from shared.audit import AuditLog
+from shared.errors import NotFound
 from shared.orgs.access import require_role
 from shared.orgs.roster import RosterEntry, roster
 from shared.routing import Caller
@@ -126,11 +127,20 @@ def staff_reader(org_id: OrgId, identity: Caller) -> RosterEntry:
     return require_role(identity, org_id, STAFF_READERS)
 
 
+def org_settings(repo: OrgsRepository, org_id: str) -> dict[str, Any]:
+    """The organisation's settings item, or 404 (every route that needs it asks here)."""
+    org = repo.settings(org_id)
+    if org is None:
+        raise NotFound("No such organisation.")
+    return org
+
+
 Admin = Annotated[RosterEntry, Depends(org_admin)]
 StaffReader = Annotated[RosterEntry, Depends(staff_reader)]
 Repo = Annotated[OrgsRepository, Depends(repository)]
 Enrol = Annotated[Enroller, Depends(enroller)]
 Audit = Annotated[Auditor, Depends(auditor)]
+Log = Annotated[AuditLog, Depends(audit_log)]
 Queue = Annotated[ImportQueue, Depends(import_queue)]
 Keys = Annotated[SigningKeys, Depends(cursor_secret)]
 UnitPath = Annotated[str, Path(max_length=MAX_UNIT_ID, description="The unit's id")]

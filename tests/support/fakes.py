@@ -48,6 +48,13 @@ class RosterLikeTheToken:
     def forget(self, org_id: str, user_id: str) -> None:
         self.overrides.pop((org_id, user_id), None)
 
+    @classmethod
+    def installed(cls, caller: Caller, monkeypatch: Any) -> RosterLikeTheToken:
+        """A roster like the token, in place of the real one for the rest of the test."""
+        fake = cls(caller)
+        monkeypatch.setattr("shared.orgs.access.roster", lambda: fake)
+        return fake
+
 
 class MovableClock:
     """A clock the test sets by hand."""

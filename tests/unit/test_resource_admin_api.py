@@ -33,9 +33,7 @@ def person(role: Role = "member", org: str | None = "school-a") -> Identity:
 @pytest.fixture(autouse=True)
 def roster(caller: Caller, monkeypatch: pytest.MonkeyPatch) -> RosterLikeTheToken:
     """The organisation's roster agrees with the caller's token unless a test says otherwise."""
-    fake = RosterLikeTheToken(caller)
-    monkeypatch.setattr("shared.orgs.access.roster", lambda: fake)
-    return fake
+    return RosterLikeTheToken.installed(caller, monkeypatch)
 
 
 @pytest.fixture

@@ -51,9 +51,7 @@ def repo() -> FakeResourcesRepository:
 @pytest.fixture(autouse=True)
 def roster(caller: Caller, monkeypatch: pytest.MonkeyPatch) -> RosterLikeTheToken:
     """The organisation's roster agrees with the caller's token unless a test says otherwise."""
-    fake = RosterLikeTheToken(caller)
-    monkeypatch.setattr("shared.orgs.access.roster", lambda: fake)
-    return fake
+    return RosterLikeTheToken.installed(caller, monkeypatch)
 
 
 @pytest.fixture
