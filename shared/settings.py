@@ -99,6 +99,11 @@ class CheckinsSettings(BaseSettings):
     cursor_secret_arn: str = ""
 
 
+class NotificationsSettings(BaseSettings):
+    notifications_table: str
+    cursor_secret_arn: str = ""
+
+
 class RosterSettings(BaseSettings):
     """Any function that checks staff against the roster or reads the rota (shared/orgs)."""
 
