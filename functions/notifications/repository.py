@@ -387,3 +387,79 @@ class NotificationsRepository:
         except ClientError as error:
             if _code(error) != "ConditionalCheckFailedException":
                 raise
+
+
+# --- for the sender -----------------------------------------------------------------------
+# Methods of functions/notifications/sender.py. A device whose push service called its
+# token dead carries that token as `dead_token`: it stays registered (the app sees it) but
+# gets no pushes until the app registers a new token, which re-enables it with no further
+# write. "sent#<request_id>#<installation_id>" marks a push handed to a device, so a
+# redelivered request pushes only to the devices it has not reached; it expires after
+# SENT_MARKER_DAYS.
+
+SENT = "sent#"
+SENT_MARKER_DAYS = 2
+
+
+def sent_sk(request_id: str, installation_id: str) -> str:
+    return f"{SENT}{request_id}#{installation_id}"
+
+
+def _enabled(device: dict[str, Any]) -> bool:
+    return bool(device.get("token")) and device.get("dead_token") != device.get("token")
+
+
+class SenderRepository(NotificationsRepository):
+    """What the sender needs on top of the routes' methods."""
+
+    def enabled_devices(self, user_id: str) -> list[dict[str, Any]]:
+        """The member's devices that may be pushed to (a token, not known to be dead)."""
+        return [d for d in self.devices(user_id) if _enabled(d)]
+
+    def disable_device(self, user_id: str, installation_id: str, token: str) -> bool:
+        """Stop pushing to `token` on the device; False if the device has moved on or is gone.
+
+        Conditional on the token still being `token`: a device that registered a new
+        token meanwhile keeps it enabled.
+        """
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, device_sk(installation_id)),
+                UpdateExpression="SET dead_token = :token",
+                ConditionExpression="attribute_exists(sk) AND #token = :token",
+                ExpressionAttributeNames={"#token": "token"},
+                ExpressionAttributeValues=to_item({":token": token}),
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def claim_sent(
+        self, user_id: str, request_id: str, installation_id: str, now_epoch: int
+    ) -> bool:
+        """Mark the push of `request_id` to a device as sent; False if it already was."""
+        item = {
+            "pk": partition(user_id),
+            "sk": sent_sk(request_id, installation_id),
+            "expires_at": now_epoch + SENT_MARKER_DAYS * 86400,
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_sent(self, user_id: str, request_id: str, installation_id: str) -> None:
+        """Drop the mark of a push that did not go, so the next delivery tries it again."""
+        self._db.delete_item(
+            TableName=self._table, Key=self._key(user_id, sent_sk(request_id, installation_id))
+        )

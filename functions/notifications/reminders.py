@@ -1,0 +1,174 @@
+"""The reminder sweep (no HTTP): EventBridge Scheduler runs it every 15 minutes.
+
+Each run sweeps the 15-minute UTC slot that is starting (schedule.slot_start of the
+clock's time; the event's content is ignored). Sweeping a slot at its start sends every
+reminder due in [slot, slot + 15 min) at, or up to 15 minutes before, its local time:
+a reminder is never late because of the schedule, and a member who set 08:10 is asked
+at 08:00 rather than at 08:15.
+
+Slots: from the last slot swept (the item pk "sweep", sk "last"; swept again, so a
+reminder saved into the running slot after its sweep, or one that failed, is caught 15
+minutes later) to the current one, at most MAX_SLOTS in all. A missed run thus
+strands no reminder, and after a long outage the sweep does not flood members with
+hours of old reminders. Reminders in slots older than that stay where they are until
+the member saves preferences again (a known limit).
+Before the first mark only the current slot is swept.
+
+For each slot one Query of the DueReminders partition, page by page: the cost grows
+with the members due, never with all members. For each member due, one consistent
+GetItem (the index lags and does not hold `last_checkin_day`) and one conditional
+UpdateItem. A member who already checked in on the reminder's local day (the day of
+`next_due` in their zone, so a late sweep names the same day) is not sent one; either
+way the reminder moves to `next_reminder(slot end, ...)` (daylight saving handled
+there), only if it is still in this slot, so a preferences change made meanwhile wins.
+The request id "reminder-<user>-<local day>" is deterministic: a re-run or a
+concurrent run of the same slot asks the sender (idempotent per request id) again, and
+nothing is sent twice. The mark then moves to the current slot, or to the first slot
+where a member failed, so the next run tries that member again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Protocol
+
+from functions.notifications.reminder_store import DynamoReminderStore, ReminderStore
+from shared import aws
+from shared.clock import Clock, system_clock
+from shared.notifications.schedule import SLOT, local_day, next_reminder, slot_key, slot_start
+from shared.observability import instrument, logger
+from shared.settings import NotificationsSettings, settings
+
+MAX_SLOTS = 8
+CATEGORY = "reminder"
+_SLOT_KEY = "%Y-%m-%dT%H:%MZ"
+
+
+class Notify(Protocol):
+    """Asks the sender to notify a member; the sender is idempotent per request id."""
+
+    def __call__(self, user_id: str, category: str, *, request_id: str) -> None: ...
+
+
+@dataclass
+class SweepCounts:
+    slots: int = 0
+    due: int = 0
+    sent: int = 0
+    skipped_checked_in: int = 0
+    stale: int = 0  # in the index but no longer due in that slot (a change meanwhile)
+    failed: int = 0
+
+
+def parse_slot_key(key: str) -> datetime:
+    """The start of the slot `key` names (the inverse of schedule.slot_key)."""
+    return datetime.strptime(key, _SLOT_KEY).replace(tzinfo=UTC)
+
+
+def reminder_request_id(user_id: str, day: str) -> str:
+    return f"{CATEGORY}-{user_id}-{day}"
+
+
+def slots_to_sweep(now: datetime, mark: str | None) -> list[datetime]:
+    """The slot starts to sweep at `now`: from the mark's slot to the current one, at most
+    MAX_SLOTS of them; only the current one without a mark (or with one in the future)."""
+    current = slot_start(now)
+    if mark is None:
+        return [current]
+    first = max(parse_slot_key(mark), current - (MAX_SLOTS - 1) * SLOT)
+    if first > current:
+        return [current]
+    return [first + n * SLOT for n in range((current - first) // SLOT + 1)]
+
+
+def _due_at(state: dict[str, Any], slot: datetime) -> datetime:
+    text = state.get("next_due")
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else slot
+
+
+def _remind(
+    store: ReminderStore, notify: Notify, slot: datetime, user_id: str, counts: SweepCounts
+) -> None:
+    key = slot_key(slot)
+    state = store.reminder_state(user_id)
+    if state is None or state.get("due_pk") != key:
+        counts.stale += 1
+        return
+    zone = str(state["time_zone"])
+    day = local_day(_due_at(state, slot), zone).isoformat()
+    if str(state.get("last_checkin_day") or "") >= day:
+        counts.skipped_checked_in += 1
+    else:
+        notify(user_id, CATEGORY, request_id=reminder_request_id(user_id, day))
+        counts.sent += 1
+    following = next_reminder(
+        slot + SLOT, str(state["reminder_time"]), list(state.get("reminder_days") or []), zone
+    )
+    store.move_reminder(user_id, key, following)
+
+
+def sweep(now: datetime, store: ReminderStore, notify: Notify) -> SweepCounts:
+    """Send the reminders due in the slots to sweep at `now` and move each one on."""
+    counts = SweepCounts()
+    slots = slots_to_sweep(now, store.sweep_mark())
+    first_failed: datetime | None = None
+    for slot in slots:
+        counts.slots += 1
+        for entry in store.due_reminders(slot_key(slot)):
+            counts.due += 1
+            try:
+                _remind(store, notify, slot, str(entry["due_sk"]), counts)
+            except Exception:  # one member's failure must not hold up the others
+                counts.failed += 1
+                first_failed = first_failed or slot
+                logger.exception("reminder failed", extra={"slot": slot_key(slot)})
+    store.set_sweep_mark(slot_key(first_failed or slots[-1]))
+    return counts
+
+
+# --- production wiring -----------------------------------------------------------------
+
+
+class ReminderSettings(NotificationsSettings):
+    """The sweep's settings: its table and the notification queue the sender reads."""
+
+    notification_queue_url: str = ""
+
+
+class QueueNotify:
+    """Notify through the sender's queue: one message per reminder."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        if not queue_url:
+            raise RuntimeError("NOTIFICATION_QUEUE_URL is not set")
+        self._sqs = client
+        self._url = queue_url
+
+    def __call__(self, user_id: str, category: str, *, request_id: str) -> None:
+        body = {"user_id": user_id, "category": category, "request_id": request_id}
+        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(body))
+
+
+@cache
+def reminder_store() -> DynamoReminderStore:
+    return DynamoReminderStore(
+        aws.client("dynamodb"), settings(ReminderSettings).notifications_table
+    )
+
+
+@cache
+def notifier() -> QueueNotify:
+    return QueueNotify(aws.client("sqs"), settings(ReminderSettings).notification_queue_url)
+
+
+clock: Clock = system_clock
+
+
+@instrument
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    counts = asdict(sweep(clock(), reminder_store(), notifier()))
+    logger.info("reminder sweep", extra=counts)
+    return counts

@@ -1,0 +1,259 @@
+"""Delivers notification requests from SQS: the inbox entry, then a push to each device (no HTTP).
+
+A request (shared/notifications/notify.py) names a member, a category and the text
+inputs of a full preview. For each one, `deliver`:
+1. drops it once past `expires_at`;
+2. drops it if the member turned the category off (safety and counsellor alerts
+   cannot be turned off);
+3. defers it while the member is in quiet hours (reminders, follow-ups, peer messages
+   and announcements; never safety or counsellor alerts): the same request goes back
+   on its queue with a delay of at most 15 minutes (SQS's limit), so it waits out the
+   quiet period in hops;
+4. renders the text in the member's locale and lock-screen preview (counsellor
+   alerts and safety are always generic), writes the inbox entry once per request id,
+   and pushes to every enabled device, each through its provider.
+
+Exactly one inbox entry and at most one push per device for a request, however often
+SQS delivers it: the inbox entry is keyed by the request id, and a device's push is
+marked sent ("sent#<request_id>#<installation_id>") before it goes. A push the service
+asks us to retry has its mark removed and fails the record, so SQS delivers it again
+and only the devices not yet reached get it. (If the Lambda dies between the mark and
+the push, that device misses this one push: at most once per device, by design.)
+A token the service calls dead disables the device.
+
+Powertools BatchProcessor reports failed records one by one, so one bad record never
+replays the batch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from functions.notifications.repository import SenderRepository, inbox_id
+from shared import aws
+from shared.clock import system_clock
+from shared.notifications import render, schedule
+from shared.notifications.notify import MAX_DELAY_SECONDS, Queue
+from shared.notifications.providers import Device, Provider, Push
+from shared.observability import instrument, logger
+from shared.settings import NotificationsSettings, settings
+
+Result = Literal["delivered", "expired", "opted_out", "deferred"]
+DEFAULT_LOCALE = "zh-CN"
+
+# The preference that turns a category off; absent: it cannot be turned off.
+OPT_OUT = {
+    "reminder": "reminders",
+    "peer_message": "peer_messages",
+    "follow_up": "follow_ups",
+    "announcement": "announcements",
+}
+QUIET = frozenset({"reminder", "follow_up", "peer_message", "announcement"})
+ALWAYS_GENERIC = frozenset({"counsellor_alert", "safety"})
+# Repeated reminders replace each other on the device; everything else stands alone.
+SHARED_COLLAPSE = {"reminder": "reminder"}
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+class PushesToRetry(Exception):
+    """Some devices asked for the push again later: the record fails and SQS redelivers it."""
+
+    def __init__(self, request_id: str, installation_ids: list[str]) -> None:
+        super().__init__(f"request {request_id}: {len(installation_ids)} push(es) to retry")
+        self.request_id = request_id
+        self.installation_ids = installation_ids
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    repository: SenderRepository
+    providers: Mapping[str, Provider]  # by device provider: "apns", "fcm", "jpush"
+    queue: Queue
+    clock: Callable[[], datetime]
+    default_time_zone: str = "Asia/Shanghai"
+
+
+class SenderSettings(NotificationsSettings):
+    jpush_app_key: str = ""
+    jpush_master_secret: str = ""
+
+
+@cache
+def dependencies() -> Dependencies:
+    """The production dependencies, built on first use."""
+    from shared.notifications.jpush import JPushProvider
+    from shared.notifications.sns_push import SnsProvider
+
+    config = settings(SenderSettings)
+    sns = SnsProvider(aws.client("sns"))
+    providers: dict[str, Provider] = {"apns": sns, "fcm": sns}
+    if config.jpush_app_key and config.jpush_master_secret:
+        providers["jpush"] = JPushProvider(config.jpush_app_key, config.jpush_master_secret)
+    return Dependencies(
+        repository=SenderRepository(aws.client("dynamodb"), config.notifications_table),
+        providers=providers,
+        queue=Queue(),
+        clock=system_clock,
+        default_time_zone=config.default_time_zone,
+    )
+
+
+# --- decisions ---------------------------------------------------------------------------
+
+
+def _quiet_hours(prefs: Mapping[str, Any]) -> schedule.QuietHours | None:
+    start, end = prefs.get("quiet_start"), prefs.get("quiet_end")
+    return schedule.QuietHours(start, end) if start and end else None
+
+
+def deferral_seconds(now: datetime, prefs: Mapping[str, Any], zone: str) -> int | None:
+    """How long to hold a quiet-hours category back (at most 900 s), or None to send now."""
+    quiet = _quiet_hours(prefs)
+    if quiet is None or not schedule.in_quiet_hours(now, quiet, zone):
+        return None
+    left = (schedule.quiet_hours_end(now, quiet, zone) - now).total_seconds()
+    return max(1, min(MAX_DELAY_SECONDS, math.ceil(left)))
+
+
+def _device(item: Mapping[str, Any]) -> Device:
+    return Device(
+        installation_id=str(item["installation_id"]),
+        platform=item["platform"],
+        provider=item["provider"],
+        token=str(item["token"]),
+        apns_environment=item.get("apns_environment"),
+        endpoint_arn=item.get("endpoint_arn"),
+    )
+
+
+def _push(
+    request: Mapping[str, Any], text: render.Rendered, ref: str, badge: int, now_epoch: int
+) -> Push:
+    category = str(request["category"])
+    return Push(
+        title=text.title,
+        body=text.body,
+        route=text.route,
+        ref=ref,
+        collapse_id=SHARED_COLLAPSE.get(category, f"{category}:{request['request_id']}"),
+        badge=badge,
+        urgent=category == "counsellor_alert" or bool(request.get("urgent")),
+        ttl_seconds=max(0, int(request["expires_at"]) - now_epoch),
+    )
+
+
+# --- delivery ----------------------------------------------------------------------------
+
+
+def deliver(request: Mapping[str, Any], deps: Dependencies, now: datetime) -> Result:
+    """Deliver one request (see the module docstring); PushesToRetry if a push must go again."""
+    user_id = str(request["recipient_id"])
+    request_id = str(request["request_id"])
+    category = str(request["category"])
+    now_epoch = int(now.timestamp())
+    log = {"request_id": request_id, "category": category}
+    if now_epoch >= int(request["expires_at"]):
+        logger.info("notification expired undelivered", extra=log)
+        return "expired"
+    prefs = deps.repository.preferences(user_id) or {}
+    if OPT_OUT.get(category) in (prefs.get("opt_outs") or []):
+        logger.info("notification category turned off", extra=log)
+        return "opted_out"
+    zone = str(prefs.get("time_zone") or deps.default_time_zone)
+    if category in QUIET:
+        delay = deferral_seconds(now, prefs, zone)
+        if delay is not None:
+            deps.queue.send(request, delay_seconds=delay)
+            logger.info("notification deferred for quiet hours", extra=log | {"delay": delay})
+            return "deferred"
+    preview = "generic" if category in ALWAYS_GENERIC else prefs.get("lock_screen_preview")
+    text = render.render(
+        category,
+        prefs.get("locale") or DEFAULT_LOCALE,
+        "full" if preview == "full" else "generic",
+        request.get("params") or {},
+    )
+    created_at = str(request["created_at"])
+    entry = {
+        "category": category,
+        "title": text.title,
+        "body": text.body,
+        "route": text.route,
+        "created_at": created_at,
+    }
+    added = deps.repository.add_inbox_entry(user_id, request_id, entry, request_id)
+    push = _push(
+        request,
+        text,
+        inbox_id(created_at, request_id),
+        deps.repository.unread_count(user_id),
+        now_epoch,
+    )
+    retry = _push_to_devices(user_id, request_id, push, deps, now_epoch)
+    logger.info("notification delivered", extra=log | {"new_entry": added, "retry": len(retry)})
+    if retry:
+        raise PushesToRetry(request_id, retry)
+    return "delivered"
+
+
+def _push_to_devices(
+    user_id: str, request_id: str, push: Push, deps: Dependencies, now_epoch: int
+) -> list[str]:
+    """Push to each enabled device not yet reached; the installation ids to try again."""
+    retry: list[str] = []
+    repo = deps.repository
+    for item in repo.enabled_devices(user_id):
+        device = _device(item)
+        provider = deps.providers.get(device.provider)
+        if provider is None:
+            logger.warning("no provider configured", extra={"provider": device.provider})
+            continue
+        if device.provider in ("apns", "fcm") and not device.endpoint_arn:
+            logger.warning("device has no SNS endpoint yet", extra={"provider": device.provider})
+            continue
+        if not repo.claim_sent(user_id, request_id, device.installation_id, now_epoch):
+            continue  # a delivery before this one reached it
+        try:
+            outcome = provider.send(device, push)
+        except Exception:
+            repo.release_sent(user_id, request_id, device.installation_id)
+            raise
+        if outcome == "retry":
+            repo.release_sent(user_id, request_id, device.installation_id)
+            retry.append(device.installation_id)
+        elif outcome == "token_dead":
+            repo.disable_device(user_id, device.installation_id, device.token)
+            logger.info("device token dead: disabled", extra={"provider": device.provider})
+    return retry
+
+
+# --- the Lambda --------------------------------------------------------------------------
+
+
+def record_handler(record: SQSRecord) -> Result:
+    request = json.loads(record.body)
+    deps = dependencies()
+    return deliver(request, deps, deps.clock().astimezone(UTC))
+
+
+@instrument
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    )
