@@ -29,6 +29,12 @@ SLOT_0415 = datetime(2026, 11, 24, 4, 15, 5, tzinfo=UTC)
 LONDON = "Europe/London"
 
 
+@pytest.fixture(autouse=True)
+def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handlers flush Powertools metrics; metrics left by earlier tests need a namespace."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PeerSupportTest")
+
+
 class RecordingNotify:
     """The sender's stand-in: records each request; fails for the members in `failing`."""
 

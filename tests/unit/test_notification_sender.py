@@ -28,6 +28,12 @@ LATE = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 QUIET = {"quiet_start": "22:00", "quiet_end": "07:00", "time_zone": "Asia/Shanghai"}
 
 
+@pytest.fixture(autouse=True)
+def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handlers flush Powertools metrics; metrics left by earlier tests need a namespace."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PeerSupportTest")
+
+
 class FakeProvider:
     """Answers each device with its scripted outcomes in turn ("delivered" once they run out)."""
 
