@@ -29,7 +29,6 @@ where a member failed, so the next run tries that member again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -38,6 +37,7 @@ from typing import Any, Protocol
 from functions.notifications.reminder_store import DynamoReminderStore, ReminderStore
 from shared import aws
 from shared.clock import Clock, system_clock
+from shared.notifications.notify import Queue, build_request
 from shared.notifications.schedule import SLOT, local_day, next_reminder, slot_key, slot_start
 from shared.observability import instrument, logger
 from shared.settings import NotificationsSettings, settings
@@ -139,17 +139,19 @@ class ReminderSettings(NotificationsSettings):
 
 
 class QueueNotify:
-    """Notify through the sender's queue: one message per reminder."""
+    """Notify through the sender's queue, with the request shape every sender reads
+    (shared/notifications/notify.py): one message per reminder."""
 
     def __init__(self, client: Any, queue_url: str) -> None:
         if not queue_url:
             raise RuntimeError("NOTIFICATION_QUEUE_URL is not set")
-        self._sqs = client
-        self._url = queue_url
+        self._queue = Queue(client, queue_url)
 
     def __call__(self, user_id: str, category: str, *, request_id: str) -> None:
-        body = {"user_id": user_id, "category": category, "request_id": request_id}
-        self._sqs.send_message(QueueUrl=self._url, MessageBody=json.dumps(body))
+        # A reminder is worth sending for a few hours, not the next day.
+        self._queue.send(
+            build_request(user_id, category, request_id=request_id, ttl_seconds=6 * 3600)
+        )
 
 
 @cache

@@ -105,6 +105,24 @@ class NotificationsStore(Protocol):
     def mark_all_read(self, user_id: str, at: str) -> int: ...
 
 
+# Every attribute the preferences route writes (PUT replaces them all).
+PREFERENCE_FIELDS = (
+    "user_id",
+    "reminder_time",
+    "reminder_days",
+    "quiet_start",
+    "quiet_end",
+    "opt_outs",
+    "lock_screen_preview",
+    "time_zone",
+    "locale",
+    "updated_at",
+    "next_due",
+    "due_pk",
+    "due_sk",
+)
+
+
 class NotificationsRepository:
     def __init__(self, client: Any, table: str) -> None:
         self._db = client
@@ -207,9 +225,24 @@ class NotificationsRepository:
         return self._get(user_id, PREFS)
 
     def put_preferences(self, user_id: str, fields: dict[str, Any]) -> None:
-        """Replace the preferences item: index keys not in `fields` leave the index."""
-        item = fields | {"pk": partition(user_id), "sk": PREFS}
-        self._db.put_item(TableName=self._table, Item=to_item(item))
+        """Replace the member's preferences: every field the preferences write is set or, when
+        absent (or None), removed, so index keys not in `fields` leave the index. Other
+        attributes of the item (the check-in day the check-ins stream records) stay."""
+        present = {k: v for k, v in fields.items() if v is not None}
+        absent = [k for k in PREFERENCE_FIELDS if k not in present]
+        names = {f"#n{i}": n for i, n in enumerate([*present, *absent])}
+        parts = ["SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(present)))]
+        if absent:
+            parts.append("REMOVE " + ", ".join(f"#n{len(present) + i}" for i in range(len(absent))))
+        self._db.update_item(
+            TableName=self._table,
+            Key=self._key(user_id, PREFS),
+            UpdateExpression=" ".join(parts),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_item(
+                {f":v{i}": v for i, v in enumerate(present.values())}
+            ),
+        )
 
     def due_reminders(self, slot_key: str) -> Iterator[dict[str, Any]]:
         """The preferences due in one slot (DueReminders: keys and what a sweep needs)."""

@@ -351,11 +351,16 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
     url = sqs.create_queue(QueueName=fresh_name("notify"))["QueueUrl"]
     # When a reminder is asked for
     QueueNotify(sqs, url)("ada", "reminder", request_id="reminder-ada-2026-11-24")
-    # Then the queue holds the member, the category and the request id
+    # Then the queue holds one request in the shape the sender reads: the member, the
+    # category and the request id, not urgent
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    assert [json.loads(m["Body"]) for m in messages] == [
-        {"user_id": "ada", "category": "reminder", "request_id": "reminder-ada-2026-11-24"}
-    ]
+    (body,) = [json.loads(m["Body"]) for m in messages]
+    assert (body["recipient_id"], body["category"], body["request_id"], body["urgent"]) == (
+        "ada",
+        "reminder",
+        "reminder-ada-2026-11-24",
+        False,
+    )
 
 
 # --- the check-ins stream ---------------------------------------------------------------
