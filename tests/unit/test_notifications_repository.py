@@ -341,3 +341,30 @@ def test_erase_deletes_every_item_of_the_member_and_no_one_elses(
         | {"next_due": "2026-11-30T12:00:00.000Z"}
     ]
     assert len(raw_items(db, table, "user-b")) == 5
+
+
+def test_saving_preferences_keeps_the_check_in_day_and_drops_a_stale_reminder_slot(
+    db: Any, table: str, repo: NotificationsRepository
+) -> None:
+    # Given preferences with a reminder due, and the check-in day the stream recorded
+    repo.put_preferences(
+        "ada",
+        {
+            "reminder_time": "20:00",
+            "time_zone": "UTC",
+            "due_pk": "2026-11-24T20:00Z",
+            "due_sk": "ada",
+        },
+    )
+    db.update_item(
+        TableName=table,
+        Key={"pk": {"S": "user#ada"}, "sk": {"S": "prefs"}},
+        UpdateExpression="SET last_checkin_day = :d",
+        ExpressionAttributeValues={":d": {"S": "2026-11-24"}},
+    )
+    # When the member turns reminders off
+    repo.put_preferences("ada", {"reminder_time": None, "time_zone": "UTC"})
+    # Then the check-in day stays and the reminder leaves the index
+    (item,) = [i for i in raw_items(db, table, "ada") if i["sk"] == "prefs"]
+    assert item.get("last_checkin_day") == "2026-11-24"
+    assert "due_pk" not in item and "reminder_time" not in item
