@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from local.deploy import aws_client, deploy
 from local.emulator import REGION, Emulator, ensure_emulator_venv
+from local.push import start_local_push
 from local.seed import seed_users
 from local.seed_orgs import seed_orgs
 from local.seed_resources import seed as seed_resources
@@ -56,6 +57,9 @@ def bring_up(
     emulator = Emulator(port).start(state_dir=state_dir)
     try:
         emulator.configure({SFN_WAIT_SCALE_KEY: SFN_WAIT_SCALE})
+        push = start_local_push(emulator.endpoint, REGION, STACK_NAME)
+        emulator.companions.append(push.stop)
+        deployed = {**push.parameters, **deployed}
         outputs = deploy(emulator.endpoint, REGION, STACK_NAME, version, deployed)
         users = seed_users(emulator.endpoint, REGION, outputs["UserPoolId"])
         stack = describe(
@@ -66,6 +70,7 @@ def bring_up(
             timers=timers_in_force(declared, deployed),
             sfn_wait_scale=SFN_WAIT_SCALE,
         )
+        stack["jpush_double_url"] = push.double.url
         stack["demo_orgs"] = seed_orgs(emulator.endpoint, REGION, stack["tables"], users)
         dynamodb = aws_client("dynamodb", emulator.endpoint, REGION)
         if seed_resources(dynamodb, stack["tables"]["resources"], out=log) != 0:

@@ -12,7 +12,8 @@ import sys
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from local.requirements import ROOT, requirements
@@ -56,6 +57,8 @@ def free_port() -> int:
 class Emulator:
     port: int
     process: subprocess.Popen[bytes] | None = None
+    # What runs beside the emulator and stops with it (the JPush double).
+    companions: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def scratch(self) -> Path:
@@ -142,6 +145,8 @@ class Emulator:
         worker, is moved aside and deleted in the background: deleting it in place
         is what made stopping take minutes once many workers were warm.
         """
+        while self.companions:
+            self.companions.pop()()
         process = self.process
         if process is not None and process.poll() is None:
             _stop_tree(process, grace)

@@ -22,6 +22,7 @@ TABLE_OUTPUTS = {
     "data_rights_audit": "DataRightsAuditTableName",
     "orgs": "OrgsTableName",
     "audit": "AuditTableName",
+    "notifications": "NotificationsTableName",
 }
 
 
@@ -62,6 +63,18 @@ def describe(
             "orgs_roster": outputs["OrgsRosterFunctionName"],
             "orgs_rota": outputs["OrgsRotaFunctionName"],
             "orgs_import": outputs["OrgsImportFunctionName"],
+            "notifications": outputs["NotificationsFunctionName"],
+            "notification_sender": outputs["NotificationSenderFunctionName"],
+            "reminders": outputs["ReminderFunctionName"],
+        },
+        "notify_queues": {
+            "requests": outputs["NotifyQueueUrl"],
+            "alerts": outputs["NotifyAlertsQueueUrl"],
+        },
+        "push_platform_apps": {
+            "apns": outputs["ApnsPlatformAppArn"],
+            "apns_sandbox": outputs["ApnsSandboxPlatformAppArn"],
+            "fcm": outputs["FcmPlatformAppArn"],
         },
         "cursor_secret_arn": outputs["CursorSecretArn"],
         "sealing_key_id": outputs["SealingKeyId"],

@@ -35,9 +35,10 @@ INBOX_FIELDS = ("category", "title", "body", "route", "created_at", "read_at")
 class NotificationsData:
     feature = "notifications"
 
-    def __init__(self, db: Any, table: str) -> None:
+    def __init__(self, db: Any, table: str, sns: Any) -> None:
         self._db = db
         self._table = table
+        self._sns = sns
 
     def export(self, user_id: str) -> dict[str, Any]:
         devices: list[dict[str, Any]] = []
@@ -55,13 +56,24 @@ class NotificationsData:
         return {"devices": devices, "preferences": preferences, "inbox": inbox}
 
     def erase(self, user_id: str) -> int:
+        """The member's SNS endpoints first (they hold the push tokens), then every item.
+
+        Deleting a missing endpoint is a success on SNS, so a retried erasure is safe.
+        """
+        for item in query_partition(
+            self._db, self._table, "pk", partition(user_id), ("sk", "endpoint_arn")
+        ):
+            if str(item["sk"]).startswith(DEVICE) and item.get("endpoint_arn"):
+                self._sns.delete_endpoint(EndpointArn=str(item["endpoint_arn"]))
         return delete_partition(self._db, self._table, "pk", "sk", partition(user_id))
 
 
 @cache
 def feature_data() -> FeatureData:
     return NotificationsData(
-        aws.client("dynamodb"), settings(NotificationsSettings).notifications_table
+        aws.client("dynamodb"),
+        settings(NotificationsSettings).notifications_table,
+        aws.client("sns"),
     )
 
 

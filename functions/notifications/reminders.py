@@ -1,7 +1,8 @@
 """The reminder sweep (no HTTP): EventBridge Scheduler runs it every 15 minutes.
 
-Each run sweeps the 15-minute UTC slot that is starting (schedule.slot_start of the
-clock's time; the event's content is ignored). Sweeping a slot at its start sends every
+Each run sweeps the 15-minute UTC slot that is starting: schedule.slot_start of the
+time the schedule meant to run (the event's `scheduled_time`, if within an hour of the
+clock), else of the clock's time. Sweeping a slot at its start sends every
 reminder due in [slot, slot + 15 min) at, or up to 15 minutes before, its local time:
 a reminder is never late because of the schedule, and a member who set 08:10 is asked
 at 08:00 rather than at 08:15.
@@ -29,8 +30,9 @@ where a member failed, so the next run tries that member again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
@@ -43,6 +45,7 @@ from shared.observability import instrument, logger
 from shared.settings import NotificationsSettings, settings
 
 MAX_SLOTS = 8
+MAX_SCHEDULE_SKEW = timedelta(hours=1)
 CATEGORY = "reminder"
 _SLOT_KEY = "%Y-%m-%dT%H:%MZ"
 
@@ -132,20 +135,12 @@ def sweep(now: datetime, store: ReminderStore, notify: Notify) -> SweepCounts:
 # --- production wiring -----------------------------------------------------------------
 
 
-class ReminderSettings(NotificationsSettings):
-    """The sweep's settings: its table and the notification queue the sender reads."""
-
-    notification_queue_url: str = ""
-
-
 class QueueNotify:
     """Notify through the sender's queue, with the request shape every sender reads
     (shared/notifications/notify.py): one message per reminder."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
-        if not queue_url:
-            raise RuntimeError("NOTIFICATION_QUEUE_URL is not set")
-        self._queue = Queue(client, queue_url)
+    def __init__(self, queue: Queue) -> None:
+        self._queue = queue
 
     def __call__(self, user_id: str, category: str, *, request_id: str) -> None:
         # A reminder is worth sending for a few hours, not the next day.
@@ -157,20 +152,41 @@ class QueueNotify:
 @cache
 def reminder_store() -> DynamoReminderStore:
     return DynamoReminderStore(
-        aws.client("dynamodb"), settings(ReminderSettings).notifications_table
+        aws.client("dynamodb"), settings(NotificationsSettings).notifications_table
     )
 
 
 @cache
 def notifier() -> QueueNotify:
-    return QueueNotify(aws.client("sqs"), settings(ReminderSettings).notification_queue_url)
+    return QueueNotify(Queue())  # NOTIFY_QUEUE_URL
 
 
 clock: Clock = system_clock
 
 
+def sweep_time(event: Mapping[str, Any], now: datetime) -> datetime:
+    """The time the schedule meant to run (its `scheduled_time`), else `now`.
+
+    EventBridge Scheduler fills in `<aws.scheduler.scheduled-time>`, so a run that
+    starts late still sweeps the slot it was scheduled for. A time more than
+    MAX_SCHEDULE_SKEW from the clock (or anything that is not a time) is ignored:
+    an invocation may not sweep far-off slots early.
+    """
+    text = event.get("scheduled_time") if isinstance(event, Mapping) else None
+    if not isinstance(text, str) or len(text) > 40:
+        return now
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return now
+    if at.tzinfo is None or abs(at - now) > MAX_SCHEDULE_SKEW:
+        logger.warning("scheduled time ignored: not a time near the clock")
+        return now
+    return at.astimezone(UTC)
+
+
 @instrument
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    counts = asdict(sweep(clock(), reminder_store(), notifier()))
+    counts = asdict(sweep(sweep_time(event, clock()), reminder_store(), notifier()))
     logger.info("reminder sweep", extra=counts)
     return counts

@@ -24,7 +24,7 @@ from shared.notifications.jpush import (
     urllib_post,
 )
 from shared.notifications.providers import Device, Push
-from tests.support.jpush_double import JPushDouble
+from local.jpush_double import JPushDouble
 
 APP_KEY = "7d431e42dfa6a6d693ac2d04"
 MASTER_SECRET = "5e987ac6d2e04d95a9d8f0d1"

@@ -19,6 +19,8 @@ from functions.notifications.models import PreferencesIn
 from functions.notifications.reminder_store import DynamoReminderStore
 from functions.notifications.reminders import MAX_SLOTS, QueueNotify, slots_to_sweep, sweep
 from functions.notifications.repository import NotificationsRepository
+from shared.notifications.notify import Queue
+from shared.notifications.schedule import slot_start
 from tests.support.events import lambda_context
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
@@ -338,11 +340,31 @@ def test_sweep_handler_sweeps_the_slot_of_the_clocks_time(
     monkeypatch.setattr(reminders, "reminder_store", lambda: table.store)
     monkeypatch.setattr(reminders, "notifier", lambda: notify)
     monkeypatch.setattr(reminders, "clock", lambda: SLOT_0415)
-    # When the scheduler invokes the sweep (its event's content does not matter)
+    # When the scheduler invokes the sweep with no scheduled time
     result = reminders.handler({"source": "aws.scheduler"}, lambda_context())
     # Then the member is reminded and the counts come back
     assert notify.request_ids == ["reminder-ada-2026-11-24"]
     assert (result["due"], result["sent"]) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("scheduled", "swept"),
+    [
+        ("2026-11-24T04:15:00Z", "04:15"),  # the schedule's time, though the clock is late
+        ("2026-11-24T04:15:00+00:00", "04:15"),
+        ("<aws.scheduler.scheduled-time>", "04:30"),  # not filled in: the clock
+        ("2026-11-24T09:00:00Z", "04:30"),  # hours away from the clock: ignored
+        ("2026-11-24T04:15:00", "04:30"),  # no zone: ignored
+        (12, "04:30"),
+    ],
+)
+def test_the_sweep_uses_the_scheduled_time_only_near_the_clock(scheduled: Any, swept: str) -> None:
+    # Given the clock at 04:31
+    now = datetime(2026, 11, 24, 4, 31, tzinfo=UTC)
+    # When the sweep time is taken from the schedule's event
+    at = reminders.sweep_time({"scheduled_time": scheduled}, now)
+    # Then its slot is the scheduled one, or the clock's
+    assert slot_start(at).strftime("%H:%M") == swept
 
 
 def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -> None:
@@ -350,7 +372,7 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
     sqs = clients["sqs"]
     url = sqs.create_queue(QueueName=fresh_name("notify"))["QueueUrl"]
     # When a reminder is asked for
-    QueueNotify(sqs, url)("ada", "reminder", request_id="reminder-ada-2026-11-24")
+    QueueNotify(Queue(sqs, url))("ada", "reminder", request_id="reminder-ada-2026-11-24")
     # Then the queue holds one request in the shape the sender reads: the member, the
     # category and the request id, not urgent
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]

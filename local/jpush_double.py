@@ -22,7 +22,11 @@ What it answers, per registration id (`behave`; "success" unless told otherwise)
 - "rate_limited": 429, code 2002 (any id of the audience rate limited);
 - "invalid_token": 400, code 1011 (every id of the audience unknown).
 
-Free of pytest: the stack tests start it too (pass `host` to listen elsewhere).
+Free of pytest: the local cloud (local/push.py) starts one beside the emulator, and the
+deployed sender reaches it through the template's JPushApiUrl. Tests in another process
+(the stack tier) drive that one over HTTP:
+- `GET /_double/requests`: {"requests": [{"registration_ids", "body", "status"}, ...]};
+- `PUT /_double/behaviours/<registration id>` with {"behaviour": "invalid_token"}: 204.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from typing import Any, Literal
 Behaviour = Literal["success", "rate_limited", "invalid_token"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("success", "rate_limited", "invalid_token")
 PLATFORMS = frozenset({"android", "ios", "quickapp", "hmos"})
+CONTROL = "/_double/"
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,9 @@ class JPushDouble:
 
     def _answer(
         self, method: str, path: str, headers: dict[str, str], raw: bytes
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, dict[str, Any] | None]:
+        if path.startswith(CONTROL):
+            return self._control(method, path[len(CONTROL) :], raw)
         try:
             body = self._accept(method, path, headers, raw)
         except _Refused as refused:
@@ -175,6 +182,22 @@ class JPushDouble:
                 status, answer = 200, {"sendno": "0", "msg_id": str(next(self._msg_ids))}
             self._requests.append(Recorded(path, headers, body, status))
         return status, answer
+
+    def _control(self, method: str, path: str, raw: bytes) -> tuple[int, dict[str, Any] | None]:
+        """The test-facing routes (never part of JPush's API)."""
+        if method == "GET" and path == "requests":
+            recorded = [
+                {"registration_ids": r.registration_ids, "body": r.body, "status": r.status}
+                for r in self.requests
+            ]
+            return 200, {"requests": recorded}
+        if method == "PUT" and path.startswith("behaviours/"):
+            try:
+                self.behave(path.removeprefix("behaviours/"), json.loads(raw)["behaviour"])
+            except (ValueError, KeyError, TypeError):
+                return 400, {"error": f"behaviour must be one of {list(BEHAVIOURS)}"}
+            return 204, None
+        return 404, {"error": "no such control route"}
 
     def _accept(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Any:
         if path != "/v3/push":
@@ -230,7 +253,7 @@ def _handler_for(double: JPushDouble) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, answer = double._answer(self.command, self.path, headers, raw)
-            payload = json.dumps(answer).encode()
+            payload = b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
