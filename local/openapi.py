@@ -14,7 +14,15 @@ DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
 # docs/api/<name>.json per HTTP function: its handler module and the module of its app.
 FUNCTIONS: dict[str, tuple[str, str]] = {
     name: (f"functions.{name}.handler", f"functions.{name}.routes")
-    for name in ("accounts", "checkins", "resources", "resource_admin", "journal", "orgs")
+    for name in (
+        "accounts",
+        "checkins",
+        "resources",
+        "resource_admin",
+        "journal",
+        "orgs",
+        "notifications",
+    )
 } | {
     "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),
     "orgs_rota": ("functions.orgs.rota_handler", "functions.orgs.rota_app"),

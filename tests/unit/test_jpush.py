@@ -397,3 +397,34 @@ def test_nothing_listening_is_retry(loopback: None) -> None:
 
     # Then the refused connection means try again later
     assert outcome == "retry"
+
+
+def test_double_is_steered_and_read_over_http_from_another_process(double: JPushDouble) -> None:
+    # Given a registration id the stack tier tells the double to refuse, over HTTP
+    import urllib.request
+
+    steer = urllib.request.Request(
+        f"{double.url}/_double/behaviours/reg-gone",
+        data=json.dumps({"behaviour": "invalid_token"}).encode(),
+        method="PUT",
+    )
+    with urllib.request.urlopen(steer, timeout=5) as answered:
+        assert answered.status == 204
+
+    # When the sender pushes to it
+    outcome = over_http(double).send(phone("reg-gone"), PUSH)
+
+    # Then it is refused as the real API would, and the request log says so over HTTP
+    assert outcome == "token_dead"
+    with urllib.request.urlopen(f"{double.url}/_double/requests", timeout=5) as answered:
+        (recorded,) = json.loads(answered.read())["requests"]
+    assert (recorded["registration_ids"], recorded["status"]) == (["reg-gone"], 400)
+
+
+def test_double_refuses_an_unknown_behaviour(double: JPushDouble) -> None:
+    # Given a behaviour the double does not have
+    body = json.dumps({"behaviour": "explode"}).encode()
+    # When it is asked for
+    status, answered = urllib_post(f"{double.url}/_double/behaviours/reg-1", {}, body)
+    # Then nothing changes: 400 (urllib_post sends POST, which is not the steering verb either)
+    assert status in (400, 404)
