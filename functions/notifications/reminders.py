@@ -53,7 +53,7 @@ _SLOT_KEY = "%Y-%m-%dT%H:%MZ"
 class Notify(Protocol):
     """Asks the sender to notify a member; the sender is idempotent per request id."""
 
-    def __call__(self, user_id: str, category: str, *, request_id: str) -> None: ...
+    def __call__(self, user_id: str, category: str, *, request_id: str, day: str) -> None: ...
 
 
 @dataclass
@@ -105,7 +105,7 @@ def _remind(
     if str(state.get("last_checkin_day") or "") >= day:
         counts.skipped_checked_in += 1
     else:
-        notify(user_id, CATEGORY, request_id=reminder_request_id(user_id, day))
+        notify(user_id, CATEGORY, request_id=reminder_request_id(user_id, day), day=day)
         counts.sent += 1
     following = next_reminder(
         slot + SLOT, str(state["reminder_time"]), list(state.get("reminder_days") or []), zone
@@ -142,10 +142,11 @@ class QueueNotify:
     def __init__(self, queue: Queue) -> None:
         self._queue = queue
 
-    def __call__(self, user_id: str, category: str, *, request_id: str) -> None:
-        # A reminder is worth sending for a few hours, not the next day.
+    def __call__(self, user_id: str, category: str, *, request_id: str, day: str) -> None:
+        # A reminder is worth sending for a few hours, not the next day; `day` lets the
+        # sender drop one held back by quiet hours once the member has checked in.
         self._queue.send(
-            build_request(user_id, category, request_id=request_id, ttl_seconds=6 * 3600)
+            build_request(user_id, category, request_id=request_id, ttl_seconds=6 * 3600, day=day)
         )
 
 

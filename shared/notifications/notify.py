@@ -34,6 +34,7 @@ from shared.settings import Settings, settings
 URGENT_CATEGORIES = frozenset({"counsellor_alert"})
 # Inbox sort keys embed the request id (functions/notifications/repository.py).
 REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
 
 
@@ -89,8 +90,13 @@ def build_request(
     ttl_seconds: int = 86400,
     urgent: bool = False,
     now: datetime | None = None,
+    day: str | None = None,
 ) -> dict[str, Any]:
-    """The request `notify` sends (pure); ValueError for anything the sender could not use."""
+    """The request `notify` sends (pure); ValueError for anything the sender could not use.
+
+    `day` (a reminder's member-local "YYYY-MM-DD"): the sender drops the reminder if the
+    member has checked in on that day by the time it would go out.
+    """
     if category not in CATEGORIES:
         raise ValueError(f"Unknown notification category; one of {', '.join(CATEGORIES)}.")
     if not isinstance(recipient_id, str) or not recipient_id:
@@ -105,10 +111,12 @@ def build_request(
         raise ValueError("request_id must be 1-128 characters of [A-Za-z0-9_-].")
     if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
         raise ValueError("ttl_seconds must be a positive whole number.")
+    if day is not None and (not isinstance(day, str) or DAY.fullmatch(day) is None):
+        raise ValueError("day must be YYYY-MM-DD.")
     moment = now if now is not None else datetime.now(UTC)
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware.")
-    return {
+    request: dict[str, Any] = {
         "request_id": request_id,
         "recipient_id": recipient_id,
         "category": category,
@@ -117,6 +125,9 @@ def build_request(
         "created_at": utc_iso(moment),
         "expires_at": int((moment + timedelta(seconds=ttl_seconds)).timestamp()),
     }
+    if day is not None:
+        request["day"] = day
+    return request
 
 
 def notify(

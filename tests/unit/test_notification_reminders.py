@@ -44,7 +44,8 @@ class RecordingNotify:
         self.calls: list[tuple[str, str, str]] = []
         self.failing: set[str] = set()
 
-    def __call__(self, user_id: str, category: str, *, request_id: str) -> None:
+    def __call__(self, user_id: str, category: str, *, request_id: str, day: str) -> None:
+        assert request_id.endswith(day)
         if user_id in self.failing:
             raise RuntimeError("the queue is unavailable")
         self.calls.append((user_id, category, request_id))
@@ -372,7 +373,9 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
     sqs = clients["sqs"]
     url = sqs.create_queue(QueueName=fresh_name("notify"))["QueueUrl"]
     # When a reminder is asked for
-    QueueNotify(Queue(sqs, url))("ada", "reminder", request_id="reminder-ada-2026-11-24")
+    QueueNotify(Queue(sqs, url))(
+        "ada", "reminder", request_id="reminder-ada-2026-11-24", day="2026-11-24"
+    )
     # Then the queue holds one request in the shape the sender reads: the member, the
     # category and the request id, not urgent
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
@@ -383,6 +386,7 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
         "reminder-ada-2026-11-24",
         False,
     )
+    assert body["day"] == "2026-11-24"
 
 
 # --- the check-ins stream ---------------------------------------------------------------

@@ -131,8 +131,17 @@ def test_an_unknown_category_is_refused_and_nothing_is_sent(
         {"ttl_seconds": 0},
         {"params": {"sender_name": 7}},
         {"now": datetime(2026, 11, 24, 4, 0)},
+        {"day": "24/11/2026"},
     ],
-    ids=["blank-recipient", "bad-request-id", "long-request-id", "no-ttl", "non-str", "naive"],
+    ids=[
+        "blank-recipient",
+        "bad-request-id",
+        "long-request-id",
+        "no-ttl",
+        "non-str",
+        "naive",
+        "bad-day",
+    ],
 )
 def test_a_request_the_sender_could_not_use_is_refused(changes: dict[str, Any]) -> None:
     # Given otherwise valid arguments
