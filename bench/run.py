@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, cold, roster_import
+from bench import calls, cold, notify_sender, reminders, roster_import
 from bench.calls import Target
 from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
@@ -46,6 +46,16 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         end_to_end, import_target = roster_import.end_to_end(stack)
         print(f"{end_to_end['rows']} rows: {end_to_end['seconds']} s")
         print(f"one chunk of {chunk['chunk_rows']} rows: {chunk['operations']}")
+        print(
+            f"\n== Reminder sweep ({reminders.MEMBERS:,} members seeded, 1 % due; "
+            "in-process, calls counted)"
+        )
+        sweep, sweep_targets = reminders.measure(stack)
+        print(
+            f"\n== Notification sender (a batch of {notify_sender.MEMBERS} requests in one "
+            "invocation; in-process, calls counted)"
+        )
+        sender, sender_target = notify_sender.measure(stack, scenario.recorder)
     finally:
         emulator.stop()
     cold = [r for r in scenario.rows if r.phase == "cold"]
@@ -54,8 +64,19 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
     print_rows(cold)
     print("-- warm")
     print_rows(warm)
-    data = {"rows": [r.to_json() for r in scenario.rows], "import": {**end_to_end, **chunk}}
-    return data, [*scenario.targets(), chunk_target, import_target]
+    data = {
+        "rows": [r.to_json() for r in scenario.rows],
+        "import": {**end_to_end, **chunk},
+        "reminder_sweep": sweep,
+        "notification_sender": sender,
+    }
+    return data, [
+        *scenario.targets(),
+        chunk_target,
+        import_target,
+        *sweep_targets,
+        sender_target,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,17 @@
-"""Notifications decisions as plain functions: devices, preferences and the reminder index."""
+"""Notifications decisions as plain functions: devices, preferences and the reminder index.
+
+Also `PushEndpoints`, the SNS side of a device registration: which platform application
+an APNs or FCM device belongs to, and its endpoint kept as AWS recommends (see
+shared/notifications/sns_push.py). A platform whose application ARN is not set is not
+configured in this deployment: its devices are stored, disabled, with no SNS call.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from functions.notifications.models import (
@@ -14,11 +23,14 @@ from functions.notifications.models import (
     PreferencesIn,
     QuietHours,
 )
-from functions.notifications.repository import public_inbox_id
+from functions.notifications.repository import PROVIDER_NOT_CONFIGURED, public_inbox_id
 from shared.clock import utc_iso
+from shared.notifications import providers
 from shared.notifications.schedule import DAYS, next_reminder, slot_of
+from shared.notifications.sns_push import SnsEndpoints, belongs_to
 
 MAX_DEVICES = 20
+SNS_PROVIDERS = frozenset({"apns", "fcm"})
 
 
 def may_add_device(already_registered: bool, device_count: int) -> bool:
@@ -31,7 +43,89 @@ def device_fields(device: DeviceIn) -> dict[str, Any]:
 
 
 def to_device(item: dict[str, Any]) -> Device:
-    return Device.model_validate({k: item.get(k) for k in Device.model_fields})
+    stored = {k: item.get(k) for k in Device.model_fields if k != "enabled"}
+    return Device.model_validate(stored | {"enabled": not item.get("disabled_reason")})
+
+
+# --- SNS endpoints -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformApps:
+    """The deployment's SNS platform application ARNs; "" where a platform is not set up."""
+
+    apns: str = ""
+    apns_sandbox: str = ""
+    fcm: str = ""
+
+    def arn_for(self, provider: str, apns_environment: str | None) -> str:
+        if provider == "fcm":
+            return self.fcm
+        if provider == "apns":
+            return self.apns_sandbox if apns_environment == "sandbox" else self.apns
+        raise ValueError(f"SNS does not serve provider {provider!r}")
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What a registration stores besides the device's own fields."""
+
+    endpoint_arn: str | None = None
+    disabled_reason: str | None = None
+
+
+def reusable_endpoint(previous: dict[str, Any] | None, app_arn: str) -> str | None:
+    """The stored endpoint if it is one of `app_arn`'s (not after a provider switch, say)."""
+    arn = (previous or {}).get("endpoint_arn")
+    return arn if arn and belongs_to(arn, app_arn) else None
+
+
+def stale_endpoints(
+    devices: Iterable[dict[str, Any] | None], kept_arn: str | None
+) -> list[dict[str, Any]]:
+    """Of the devices a registration replaced, those whose endpoint it no longer uses
+    (one each)."""
+    stale: dict[str, dict[str, Any]] = {}
+    for item in devices:
+        arn = (item or {}).get("endpoint_arn")
+        if item and arn and arn != kept_arn:
+            stale.setdefault(arn, item)
+    return list(stale.values())
+
+
+class PushEndpoints:
+    """The SNS endpoints of APNs and FCM devices; the SNS client is made on first need."""
+
+    def __init__(self, apps: PlatformApps, sns: Callable[[], Any]) -> None:
+        self._apps = apps
+        self._sns = sns
+
+    @cached_property
+    def _endpoints(self) -> SnsEndpoints:
+        return SnsEndpoints(self._sns())
+
+    def wire(
+        self, fields: dict[str, Any], previous: dict[str, Any] | None, installation_id: str
+    ) -> Wiring:
+        """The endpoint for a device being registered (SNS calls only as `ensure` needs)."""
+        if fields["provider"] not in SNS_PROVIDERS:
+            return Wiring()  # JPush is pushed to by registration id: no endpoint
+        app_arn = self._apps.arn_for(fields["provider"], fields.get("apns_environment"))
+        if not app_arn:
+            return Wiring(disabled_reason=PROVIDER_NOT_CONFIGURED)
+        device = providers.Device(
+            installation_id=installation_id,
+            platform=fields["platform"],
+            provider=fields["provider"],
+            token=fields["token"],
+            apns_environment=fields.get("apns_environment"),
+            endpoint_arn=reusable_endpoint(previous, app_arn),
+        )
+        # CustomUserData: the installation id, opaque and nothing personal.
+        return Wiring(endpoint_arn=self._endpoints.ensure(device, app_arn, installation_id))
+
+    def delete(self, endpoint_arn: str) -> None:
+        self._endpoints.delete(endpoint_arn)
 
 
 def default_preferences(time_zone: str) -> Preferences:

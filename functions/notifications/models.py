@@ -20,6 +20,9 @@ from shared.notifications.schedule import DAYS, parse_hhmm
 Platform = Literal["ios", "android", "harmony"]
 ProviderName = Literal["apns", "fcm", "jpush"]
 ApnsEnvironment = Literal["sandbox", "production"]
+# token_dead: the push service refused the token (registering again re-enables the device);
+# provider_not_configured: this deployment cannot push through the device's provider yet.
+DisabledReason = Literal["token_dead", "provider_not_configured"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 assert WEEKDAYS == DAYS  # one week for the API and the schedule
@@ -79,6 +82,8 @@ class Device(BaseModel):
     apns_environment: ApnsEnvironment | None = None
     app_version: str | None = None
     locale: str | None = None
+    enabled: bool = Field(description="false: the device gets no pushes (the inbox still works)")
+    disabled_reason: DisabledReason | None = None
     created_at: str
     updated_at: str
 

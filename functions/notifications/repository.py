@@ -1,18 +1,22 @@
 """The only module of the notifications function that talks to DynamoDB.
 
 Every item of a member shares the partition "user#<user_id>":
-- "device#<installation_id>": a device to push to (`token`, `endpoint_arn` once SNS has one);
+- "device#<installation_id>": a device to push to (`token`; `endpoint_arn` for an APNs or
+  FCM device whose platform is configured; `disabled_reason` while it gets no pushes) and
+  `token_pk`, the ByToken index key: a hash of provider and token, so the index finds every
+  device holding a token without holding the token itself;
 - "prefs": the notification preferences; while reminders are on it also carries `next_due`
   and the DueReminders index keys (`due_pk` = the slot of `next_due`, `due_sk` = user id);
 - "inbox#<created_at>#<request_id>": an inbox entry, gone after 90 days (`expires_at`);
 - "#unread": the count of unread inbox entries (`unread`), moved in the same transaction
   as the entry that changes it.
-No pydantic here: the data-rights handler and the sender import this module.
+No pydantic here: the data-rights handler, the sender and the accounts stream import it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -26,6 +30,7 @@ UNREAD = "#unread"
 DEVICE = "device#"
 INBOX = "inbox#"
 DUE_REMINDERS = "DueReminders"
+BY_TOKEN = "ByToken"  # noqa: S105 (an index name, not a secret)
 INBOX_DAYS = 90
 # TransactWriteItems takes 100 actions: the entries of one chunk and the counter.
 _CHUNK = 99
@@ -33,8 +38,12 @@ _CREATED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # What an inbox entry may hold besides its keys (the sender's `entry`).
 INBOX_FIELDS = ("category", "title", "body", "route", "ref", "created_at")
-# Device fields the routes write; `endpoint_arn` is the SNS wiring's.
+# Device fields the routes write; `endpoint_arn` and `disabled_reason` are the SNS wiring's.
 DEVICE_FIELDS = ("platform", "provider", "token", "apns_environment", "app_version", "locale")
+# Why a device gets no pushes: its push service called the token dead, or this deployment
+# has no platform application for its provider.
+TOKEN_DEAD = "token_dead"  # noqa: S105 (a reason, not a secret)
+PROVIDER_NOT_CONFIGURED = "provider_not_configured"
 
 
 def partition(user_id: str) -> str:
@@ -43,6 +52,16 @@ def partition(user_id: str) -> str:
 
 def device_sk(installation_id: str) -> str:
     return f"{DEVICE}{installation_id}"
+
+
+def token_pk(provider: str, token: str) -> str:
+    """The ByToken key of a push token (a hash: the index never holds the token)."""
+    return "token#" + hashlib.sha256(f"{provider}:{token}".encode()).hexdigest()
+
+
+def device_token_key(device: dict[str, Any]) -> str:
+    """The ByToken key of a stored device."""
+    return str(device.get("token_pk") or token_pk(str(device["provider"]), str(device["token"])))
 
 
 def inbox_id(created_at: str, request_id: str) -> str:
@@ -85,10 +104,23 @@ class NotificationsStore(Protocol):
     def devices(self, user_id: str) -> list[dict[str, Any]]: ...
 
     def put_device(
-        self, user_id: str, installation_id: str, fields: dict[str, Any], at: str
+        self,
+        user_id: str,
+        installation_id: str,
+        fields: dict[str, Any],
+        at: str,
+        *,
+        endpoint_arn: str | None = None,
+        disabled_reason: str | None = None,
     ) -> dict[str, Any]: ...
 
-    def delete_device(self, user_id: str, installation_id: str) -> bool: ...
+    def delete_device(self, user_id: str, installation_id: str) -> dict[str, Any] | None: ...
+
+    def take_token(
+        self, user_id: str, installation_id: str, token_key: str
+    ) -> list[dict[str, Any]]: ...
+
+    def endpoint_used_elsewhere(self, device: dict[str, Any]) -> bool: ...
 
     def preferences(self, user_id: str) -> dict[str, Any] | None: ...
 
@@ -132,9 +164,10 @@ class NotificationsRepository:
         return to_item({"pk": partition(user_id), "sk": sk})
 
     def _get(self, user_id: str, sk: str) -> dict[str, Any] | None:
-        item = self._db.get_item(
-            TableName=self._table, Key=self._key(user_id, sk), ConsistentRead=True
-        ).get("Item")
+        return self._get_item(self._key(user_id, sk))
+
+    def _get_item(self, key: dict[str, Any]) -> dict[str, Any] | None:
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         return from_item(item) if item else None
 
     def _query(self, user_id: str, prefix: str, **extra: Any) -> Iterator[dict[str, Any]]:
@@ -177,24 +210,38 @@ class NotificationsRepository:
         return list(self._query(user_id, DEVICE))
 
     def put_device(
-        self, user_id: str, installation_id: str, fields: dict[str, Any], at: str
+        self,
+        user_id: str,
+        installation_id: str,
+        fields: dict[str, Any],
+        at: str,
+        *,
+        endpoint_arn: str | None = None,
+        disabled_reason: str | None = None,
     ) -> dict[str, Any]:
         """Create or replace a device in one UpdateItem; `created_at` stays from the first time.
 
-        Fields given as None are removed, and so is `endpoint_arn`: the SNS wiring
-        makes (or finds again) the endpoint for what was just registered.
+        Fields given as None are removed, `endpoint_arn` and `disabled_reason` too: each
+        registration states them afresh, so one that succeeds re-enables the device.
         """
         data = {k: fields.get(k) for k in DEVICE_FIELDS}
-        data |= {"installation_id": installation_id, "updated_at": at}
+        data |= {
+            "installation_id": installation_id,
+            "updated_at": at,
+            "token_pk": token_pk(str(fields["provider"]), str(fields["token"])),
+            "endpoint_arn": endpoint_arn,
+            "disabled_reason": disabled_reason,
+        }
         present = {k: v for k, v in data.items() if v is not None}
-        absent = [k for k, v in data.items() if v is None] + ["endpoint_arn"]
+        absent = [k for k, v in data.items() if v is None]
         names = {f"#f{i}": k for i, k in enumerate(present)} | {"#c": "created_at"}
         names |= {f"#r{i}": k for i, k in enumerate(absent)}
         values = {f":v{i}": serialize(v) for i, v in enumerate(present.values())}
         values[":at"] = serialize(at)
         expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(present)))
         expression += ", #c = if_not_exists(#c, :at)"
-        expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(absent)))
+        if absent:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(absent)))
         response = self._db.update_item(
             TableName=self._table,
             Key=self._key(user_id, device_sk(installation_id)),
@@ -205,19 +252,74 @@ class NotificationsRepository:
         )
         return from_item(response["Attributes"])
 
-    def delete_device(self, user_id: str, installation_id: str) -> bool:
-        """Delete a device; False if there was none."""
-        try:
-            self._db.delete_item(
-                TableName=self._table,
-                Key=self._key(user_id, device_sk(installation_id)),
-                ConditionExpression="attribute_exists(sk)",
-            )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+    def delete_device(self, user_id: str, installation_id: str) -> dict[str, Any] | None:
+        """Delete a device; the item it was, or None if there was none."""
+        deleted = self._db.delete_item(
+            TableName=self._table,
+            Key=self._key(user_id, device_sk(installation_id)),
+            ReturnValues="ALL_OLD",
+        ).get("Attributes")
+        return from_item(deleted) if deleted else None
+
+    def _token_holders(self, token_key: str) -> Iterator[dict[str, Any]]:
+        """The keys (pk, sk) of the device items holding a token, from the ByToken index."""
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_TOKEN,
+            "KeyConditionExpression": "token_pk = :token",
+            "ExpressionAttributeValues": to_item({":token": token_key}),
+        }
+        while True:
+            response = self._db.query(**args)
+            for item in response.get("Items", []):
+                yield {"pk": item["pk"], "sk": item["sk"]}
+            if "LastEvaluatedKey" not in response:
+                return
+            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _other_holders(self, token_key: str, own: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return (key for key in self._token_holders(token_key) if key != own)
+
+    def take_token(
+        self, user_id: str, installation_id: str, token_key: str
+    ) -> list[dict[str, Any]]:
+        """Delete every other device item holding the token `token_key` names; the items deleted.
+
+        A push token reaches one phone: once it registers here, no other account (nor
+        another installation id of this one) may be pushed to with it. Each delete holds
+        only while that item still has the token, so one that registered a new token
+        meanwhile stays.
+        """
+        taken = []
+        own = self._key(user_id, device_sk(installation_id))
+        for key in self._other_holders(token_key, own):
+            try:
+                deleted = self._db.delete_item(
+                    TableName=self._table,
+                    Key=key,
+                    ConditionExpression="token_pk = :token",
+                    ExpressionAttributeValues=to_item({":token": token_key}),
+                    ReturnValues="ALL_OLD",
+                )
+            except ClientError as error:
+                if _code(error) == "ConditionalCheckFailedException":
+                    continue
+                raise
+            taken.append(from_item(deleted["Attributes"]))
+        return taken
+
+    def endpoint_used_elsewhere(self, device: dict[str, Any]) -> bool:
+        """Whether a device item other than `device` pushes through `device`'s endpoint.
+
+        An endpoint holds one token, so only the items holding that token are read
+        (normally none: registering a token takes it from every other item).
+        """
+        own = to_item({"pk": device["pk"], "sk": device["sk"]})
+        for key in self._other_holders(device_token_key(device), own):
+            item = self._get_item(key)
+            if item and item.get("endpoint_arn") == device.get("endpoint_arn"):
+                return True
+        return False
 
     # --- preferences -----------------------------------------------------------------------
 
@@ -243,6 +345,42 @@ class NotificationsRepository:
                 {f":v{i}": v for i, v in enumerate(present.values())}
             ),
         )
+
+    def update_preferences_if_unchanged(
+        self, user_id: str, fields: dict[str, Any], seen_updated_at: str | None
+    ) -> bool:
+        """Set `fields` (None removes) on the member's preferences as they were read.
+
+        False, changing nothing, if there are none or they were saved since (their
+        `updated_at` is no longer `seen_updated_at`): never creates preferences.
+        """
+        present = {k: v for k, v in fields.items() if v is not None}
+        absent = [k for k, v in fields.items() if v is None]
+        names = {f"#n{i}": n for i, n in enumerate([*present, *absent])} | {"#u": "updated_at"}
+        values = {f":v{i}": v for i, v in enumerate(present.values())}
+        parts = ["SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(present)))]
+        if absent:
+            parts.append("REMOVE " + ", ".join(f"#n{len(present) + i}" for i in range(len(absent))))
+        condition = "attribute_exists(sk) AND "
+        if seen_updated_at is None:
+            condition += "attribute_not_exists(#u)"
+        else:
+            condition += "#u = :seen"
+            values[":seen"] = seen_updated_at
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, PREFS),
+                UpdateExpression=" ".join(parts),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def due_reminders(self, slot_key: str) -> Iterator[dict[str, Any]]:
         """The preferences due in one slot (DueReminders: keys and what a sweep needs)."""
@@ -424,9 +562,9 @@ class NotificationsRepository:
 
 # --- for the sender -----------------------------------------------------------------------
 # Methods of functions/notifications/sender.py. A device whose push service called its
-# token dead carries that token as `dead_token`: it stays registered (the app sees it) but
-# gets no pushes until the app registers a new token, which re-enables it with no further
-# write. "sent#<request_id>#<installation_id>" marks a push handed to a device, so a
+# token dead gets `disabled_reason` "token_dead": it stays registered (the app sees it) but
+# gets no pushes until the app registers again (put_device states it afresh).
+# "sent#<request_id>#<installation_id>" marks a push handed to a device, so a
 # redelivered request pushes only to the devices it has not reached; it expires after
 # SENT_MARKER_DAYS.
 
@@ -439,14 +577,14 @@ def sent_sk(request_id: str, installation_id: str) -> str:
 
 
 def _enabled(device: dict[str, Any]) -> bool:
-    return bool(device.get("token")) and device.get("dead_token") != device.get("token")
+    return bool(device.get("token")) and not device.get("disabled_reason")
 
 
 class SenderRepository(NotificationsRepository):
     """What the sender needs on top of the routes' methods."""
 
     def enabled_devices(self, user_id: str) -> list[dict[str, Any]]:
-        """The member's devices that may be pushed to (a token, not known to be dead)."""
+        """The member's devices that may be pushed to (a token, and not disabled)."""
         return [d for d in self.devices(user_id) if _enabled(d)]
 
     def disable_device(self, user_id: str, installation_id: str, token: str) -> bool:
@@ -459,10 +597,10 @@ class SenderRepository(NotificationsRepository):
             self._db.update_item(
                 TableName=self._table,
                 Key=self._key(user_id, device_sk(installation_id)),
-                UpdateExpression="SET dead_token = :token",
+                UpdateExpression="SET disabled_reason = :dead",
                 ConditionExpression="attribute_exists(sk) AND #token = :token",
                 ExpressionAttributeNames={"#token": "token"},
-                ExpressionAttributeValues=to_item({":token": token}),
+                ExpressionAttributeValues=to_item({":token": token, ":dead": TOKEN_DEAD}),
             )
         except ClientError as error:
             if _code(error) == "ConditionalCheckFailedException":

@@ -1,18 +1,30 @@
-"""HTTP routes of the notifications function: devices, preferences and the inbox."""
+"""HTTP routes of the notifications function: devices, preferences and the inbox.
+
+Registering a device also keeps its SNS endpoint (APNs and FCM) and hands its push token
+over from any other device item holding it (a shared or handed-on phone), so a token
+reaches one account only. SNS failures answer as problems: a token SNS refuses is 422,
+anything else 503 "try again", never a 500.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Depends, Path, Query, Response
 
 from functions.notifications.logic import (
     MAX_DEVICES,
+    PlatformApps,
+    PushEndpoints,
     default_preferences,
     device_fields,
     may_add_device,
     preferences_item,
+    stale_endpoints,
     to_device,
     to_inbox_entry,
     to_preferences,
@@ -30,24 +42,42 @@ from functions.notifications.repository import (
     NotificationsRepository,
     NotificationsStore,
     inbox_sk,
+    token_pk,
 )
 from shared import aws
 from shared.clock import utc_iso, zone
 from shared.cursor import decode_cursor, encode_cursor
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 from shared.http import create_app, problem_responses
 from shared.identity import Identity
+from shared.notifications.sns_push import is_passing, sns_error_code, token_refused
+from shared.observability import logger
 from shared.routing import Caller, Now
 from shared.settings import BaseSettings, NotificationsSettings, settings
 from shared.signing_keys import SigningKeys, signing_keys
 
 app = create_app("Notifications API")
 ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422)
+DEVICE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
 
 InstallationId = Annotated[
     str, Path(pattern=INSTALLATION_ID_PATTERN, description="Made by the app, 8-64 [A-Za-z0-9_-]")
 ]
 NotificationId = Annotated[str, Path(alias="id", max_length=200, description="An inbox entry's id")]
+
+
+class DeviceSettings(NotificationsSettings):
+    """SNS platform applications; an empty ARN: that platform is not set up here."""
+
+    apns_platform_app_arn: str = ""
+    apns_sandbox_platform_app_arn: str = ""
+    fcm_platform_app_arn: str = ""
+
+
+class PushServiceUnavailable(DomainError):
+    status = 503
+    type_slug = "push-service-unavailable"
+    title = "The push service could not be reached"
 
 
 @cache
@@ -56,11 +86,23 @@ def repository() -> NotificationsStore:
     return NotificationsRepository(aws.client("dynamodb"), table)
 
 
+@cache
+def push_endpoints() -> PushEndpoints:
+    config = settings(DeviceSettings)
+    apps = PlatformApps(
+        apns=config.apns_platform_app_arn,
+        apns_sandbox=config.apns_sandbox_platform_app_arn,
+        fcm=config.fcm_platform_app_arn,
+    )
+    return PushEndpoints(apps, sns=lambda: aws.client("sns"))
+
+
 def cursor_secret() -> SigningKeys:
     return signing_keys(settings(NotificationsSettings).cursor_secret_arn)
 
 
 Repo = Annotated[NotificationsStore, Depends(repository)]
+Endpoints = Annotated[PushEndpoints, Depends(push_endpoints)]
 
 
 def member_zone(identity: Identity) -> str:
@@ -71,21 +113,81 @@ def member_zone(identity: Identity) -> str:
 # --- devices -------------------------------------------------------------------------------
 
 
+@contextmanager
+def sns_problems() -> Iterator[None]:
+    """SNS failures while registering, as problems that say nothing SNS said."""
+    try:
+        yield
+    except ClientError as error:
+        if token_refused(error):
+            refused = {
+                "location": ["body", "token"],
+                "message": "Refused by the push service; register the platform's current token.",
+                "code": "token_refused",
+            }
+            raise InvalidInput("The push service refused this token.", errors=[refused]) from None
+        code = sns_error_code(error)
+        if is_passing(error):
+            logger.warning("SNS busy while registering a device", extra={"sns_error": code})
+        else:  # our configuration or permissions: an operator must look
+            logger.error("SNS refused a device registration", extra={"sns_error": code})
+        raise PushServiceUnavailable("The push service is busy; try again shortly.") from None
+    except BotoCoreError as error:
+        logger.warning("SNS unreachable", extra={"error_type": type(error).__name__})
+        raise PushServiceUnavailable("The push service is busy; try again shortly.") from None
+
+
+def retire_endpoints(
+    push: PushEndpoints, repo: NotificationsStore, replaced: list[dict[str, Any]]
+) -> None:
+    """Delete the SNS endpoints of replaced device items that no other item pushes through.
+
+    Best effort: the device items are already right, and an endpoint left behind is
+    adopted by the next registration of its token.
+    """
+    for item in replaced:
+        if repo.endpoint_used_elsewhere(item):
+            continue
+        try:
+            push.delete(str(item["endpoint_arn"]))
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("SNS endpoint left behind", extra={"error_type": type(error).__name__})
+
+
 @app.put(
     "/devices/{installation_id}",
     response_model=Device,
-    responses=ERRORS,
+    responses=DEVICE_ERRORS,
     summary=f"Register or update this device (at most {MAX_DEVICES} a member)",
 )
 def put_device(
-    payload: DeviceIn, installation_id: InstallationId, identity: Caller, repo: Repo, now: Now
+    payload: DeviceIn,
+    installation_id: InstallationId,
+    identity: Caller,
+    repo: Repo,
+    push: Endpoints,
+    now: Now,
 ) -> Device:
-    known = repo.device(identity.user_id, installation_id) is not None
-    if not may_add_device(known, 0 if known else repo.device_count(identity.user_id)):
+    user_id = identity.user_id
+    previous = repo.device(user_id, installation_id)
+    if not may_add_device(previous is not None, repo.device_count(user_id) if not previous else 0):
         raise Conflict(f"At most {MAX_DEVICES} devices; remove one you no longer use.")
+    fields = device_fields(payload)
+    with sns_problems():
+        wiring = push.wire(fields, previous, installation_id)
+    # Only now, with the token accepted: no other account is pushed to with it any more.
+    taken = repo.take_token(user_id, installation_id, token_pk(payload.provider, payload.token))
+    if taken:
+        logger.info("push token taken over from other devices", extra={"devices": len(taken)})
     stored = repo.put_device(
-        identity.user_id, installation_id, device_fields(payload), utc_iso(now())
+        user_id,
+        installation_id,
+        fields,
+        utc_iso(now()),
+        endpoint_arn=wiring.endpoint_arn,
+        disabled_reason=wiring.disabled_reason,
     )
+    retire_endpoints(push, repo, stale_endpoints([previous, *taken], wiring.endpoint_arn))
     return to_device(stored)
 
 
@@ -100,9 +202,13 @@ def list_devices(identity: Caller, repo: Repo) -> DeviceList:
     responses=ERRORS,
     summary="Stop pushing to this device (on sign-out)",
 )
-def delete_device(installation_id: InstallationId, identity: Caller, repo: Repo) -> Response:
-    if not repo.delete_device(identity.user_id, installation_id):
+def delete_device(
+    installation_id: InstallationId, identity: Caller, repo: Repo, push: Endpoints
+) -> Response:
+    deleted = repo.delete_device(identity.user_id, installation_id)
+    if deleted is None:
         raise NotFound("No such device.")
+    retire_endpoints(push, repo, stale_endpoints([deleted], None))
     return Response(status_code=204)
 
 

@@ -9,9 +9,10 @@ inputs of a full preview. For each one, `deliver`:
    and announcements; never safety or counsellor alerts): the same request goes back
    on its queue with a delay of at most 15 minutes (SQS's limit), so it waits out the
    quiet period in hops;
-4. renders the text in the member's locale and lock-screen preview (counsellor
-   alerts and safety are always generic), writes the inbox entry once per request id,
-   and pushes to every enabled device, each through its provider.
+4. renders the text in the member's lock-screen preview (counsellor alerts and safety
+   are always generic), writes the inbox entry once per request id in the locale of the
+   preferences, and pushes to every enabled device, each through its provider, in the
+   device's own locale (the preferences', failing that; zh-CN failing both).
 
 Exactly one inbox entry and at most one push per device for a request, however often
 SQS delivers it: the inbox entry is keyed by the request id, and a device's push is
@@ -20,6 +21,10 @@ asks us to retry has its mark removed and fails the record, so SQS delivers it a
 and only the devices not yet reached get it. (If the Lambda dies between the mark and
 the push, that device misses this one push: at most once per device, by design.)
 A token the service calls dead disables the device.
+
+JPush credentials live in Secrets Manager (JPUSH_SECRET_ARN, the secret string
+{"app_key": ..., "master_secret": ...}); they are read when the first JPush device is
+pushed to and kept for the container. Without JPUSH_SECRET_ARN, JPush devices are skipped.
 
 Powertools BatchProcessor reports failed records one by one, so one bad record never
 replays the batch.
@@ -47,7 +52,7 @@ from shared import aws
 from shared.clock import system_clock
 from shared.notifications import render, schedule
 from shared.notifications.notify import MAX_DELAY_SECONDS, Queue
-from shared.notifications.providers import Device, Provider, Push
+from shared.notifications.providers import Device, Outcome, Provider, Push
 from shared.observability import instrument, logger
 from shared.settings import NotificationsSettings, settings
 
@@ -87,22 +92,59 @@ class Dependencies:
     default_time_zone: str = "Asia/Shanghai"
 
 
+_JPUSH_SECRET_KEYS = ("app_key", "master_secret")
+JPUSH_API_URL = "https://api.jpush.cn"
+
+
 class SenderSettings(NotificationsSettings):
-    jpush_app_key: str = ""
-    jpush_master_secret: str = ""
+    jpush_secret_arn: str = ""
+    jpush_api_url: str = JPUSH_API_URL  # empty: JPush's own
+
+
+class LazyProvider(Provider):
+    """A provider built on its first push (and kept): its credentials are read only then."""
+
+    def __init__(self, build: Callable[[], Provider]) -> None:
+        self._build = build
+        self._provider: Provider | None = None
+
+    def send(self, device: Device, push: Push) -> Outcome:
+        if self._provider is None:
+            self._provider = self._build()  # a failed build is tried again next time
+        return self._provider.send(device, push)
+
+
+def jpush_credentials(secrets: Any, secret_arn: str) -> tuple[str, str]:
+    """(app key, master secret) from the JPush secret; ValueError quoting nothing of it."""
+    raw = secrets.get_secret_value(SecretId=secret_arn)["SecretString"]
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        found = None
+    pair = [found.get(k) if isinstance(found, dict) else None for k in _JPUSH_SECRET_KEYS]
+    if not all(isinstance(v, str) and v for v in pair):
+        raise ValueError("The JPush secret must be JSON with app_key and master_secret.")
+    return str(pair[0]), str(pair[1])
+
+
+def jpush_provider(secret_arn: str, api_url: str) -> Provider:
+    from shared.notifications.jpush import JPushProvider
+
+    app_key, master_secret = jpush_credentials(aws.client("secretsmanager"), secret_arn)
+    return JPushProvider(app_key, master_secret, base_url=api_url)
 
 
 @cache
 def dependencies() -> Dependencies:
     """The production dependencies, built on first use."""
-    from shared.notifications.jpush import JPushProvider
     from shared.notifications.sns_push import SnsProvider
 
     config = settings(SenderSettings)
-    sns = SnsProvider(aws.client("sns"))
+    sns = LazyProvider(lambda: SnsProvider(aws.client("sns")))
     providers: dict[str, Provider] = {"apns": sns, "fcm": sns}
-    if config.jpush_app_key and config.jpush_master_secret:
-        providers["jpush"] = JPushProvider(config.jpush_app_key, config.jpush_master_secret)
+    if config.jpush_secret_arn:
+        api_url = config.jpush_api_url or JPUSH_API_URL
+        providers["jpush"] = LazyProvider(lambda: jpush_provider(config.jpush_secret_arn, api_url))
     return Dependencies(
         repository=SenderRepository(aws.client("dynamodb"), config.notifications_table),
         providers=providers,
@@ -140,20 +182,51 @@ def _device(item: Mapping[str, Any]) -> Device:
     )
 
 
-def _push(
-    request: Mapping[str, Any], text: render.Rendered, ref: str, badge: int, now_epoch: int
-) -> Push:
-    category = str(request["category"])
-    return Push(
-        title=text.title,
-        body=text.body,
-        route=text.route,
-        ref=ref,
-        collapse_id=SHARED_COLLAPSE.get(category, f"{category}:{request['request_id']}"),
-        badge=badge,
-        urgent=category == "counsellor_alert" or bool(request.get("urgent")),
-        ttl_seconds=max(0, int(request["expires_at"]) - now_epoch),
-    )
+class Texts:
+    """The request's text in each locale asked for, rendered once per locale."""
+
+    def __init__(self, request: Mapping[str, Any], prefs: Mapping[str, Any]) -> None:
+        category = str(request["category"])
+        preview = "generic" if category in ALWAYS_GENERIC else prefs.get("lock_screen_preview")
+        self._category = category
+        self._preview: render.Preview = "full" if preview == "full" else "generic"
+        self._params = request.get("params") or {}
+        self._default_locale = str(prefs.get("locale") or DEFAULT_LOCALE)
+        self._rendered: dict[str, render.Rendered] = {}
+
+    def in_locale(self, locale: str | None = None) -> render.Rendered:
+        """The text in `locale`, or in the preferences' locale when None."""
+        wanted = locale or self._default_locale
+        if wanted not in self._rendered:
+            self._rendered[wanted] = render.render(
+                self._category, wanted, self._preview, self._params
+            )
+        return self._rendered[wanted]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What every device's push of one request shares; the text is the device's own."""
+
+    request: Mapping[str, Any]
+    texts: Texts
+    ref: str  # the inbox entry's id
+    badge: int  # the unread count
+    now_epoch: int
+
+    def push_for(self, device_item: Mapping[str, Any]) -> Push:
+        category = str(self.request["category"])
+        text = self.texts.in_locale(device_item.get("locale"))
+        return Push(
+            title=text.title,
+            body=text.body,
+            route=text.route,
+            ref=self.ref,
+            collapse_id=SHARED_COLLAPSE.get(category, f"{category}:{self.request['request_id']}"),
+            badge=self.badge,
+            urgent=category == "counsellor_alert" or bool(self.request.get("urgent")),
+            ttl_seconds=max(0, int(self.request["expires_at"]) - self.now_epoch),
+        )
 
 
 # --- delivery ----------------------------------------------------------------------------
@@ -180,13 +253,8 @@ def deliver(request: Mapping[str, Any], deps: Dependencies, now: datetime) -> Re
             deps.queue.send(request, delay_seconds=delay)
             logger.info("notification deferred for quiet hours", extra=log | {"delay": delay})
             return "deferred"
-    preview = "generic" if category in ALWAYS_GENERIC else prefs.get("lock_screen_preview")
-    text = render.render(
-        category,
-        prefs.get("locale") or DEFAULT_LOCALE,
-        "full" if preview == "full" else "generic",
-        request.get("params") or {},
-    )
+    texts = Texts(request, prefs)
+    text = texts.in_locale()
     created_at = str(request["created_at"])
     entry = {
         "category": category,
@@ -196,14 +264,14 @@ def deliver(request: Mapping[str, Any], deps: Dependencies, now: datetime) -> Re
         "created_at": created_at,
     }
     added = deps.repository.add_inbox_entry(user_id, request_id, entry, request_id)
-    push = _push(
+    outgoing = Outgoing(
         request,
-        text,
+        texts,
         inbox_id(created_at, request_id),
         deps.repository.unread_count(user_id),
         now_epoch,
     )
-    retry = _push_to_devices(user_id, request_id, push, deps, now_epoch)
+    retry = _push_to_devices(user_id, request_id, outgoing, deps)
     logger.info("notification delivered", extra=log | {"new_entry": added, "retry": len(retry)})
     if retry:
         raise PushesToRetry(request_id, retry)
@@ -211,11 +279,12 @@ def deliver(request: Mapping[str, Any], deps: Dependencies, now: datetime) -> Re
 
 
 def _push_to_devices(
-    user_id: str, request_id: str, push: Push, deps: Dependencies, now_epoch: int
+    user_id: str, request_id: str, outgoing: Outgoing, deps: Dependencies
 ) -> list[str]:
     """Push to each enabled device not yet reached; the installation ids to try again."""
     retry: list[str] = []
     repo = deps.repository
+    now_epoch = outgoing.now_epoch
     for item in repo.enabled_devices(user_id):
         device = _device(item)
         provider = deps.providers.get(device.provider)
@@ -228,7 +297,7 @@ def _push_to_devices(
         if not repo.claim_sent(user_id, request_id, device.installation_id, now_epoch):
             continue  # a delivery before this one reached it
         try:
-            outcome = provider.send(device, push)
+            outcome = provider.send(device, outgoing.push_for(item))
         except Exception:
             repo.release_sent(user_id, request_id, device.installation_id)
             raise

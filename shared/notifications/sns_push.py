@@ -54,6 +54,16 @@ def _message(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Message", ""))
 
 
+def sns_error_code(error: ClientError) -> str:
+    """SNS's error code (never its message, which may quote a token)."""
+    return _code(error)
+
+
+def is_passing(error: ClientError) -> bool:
+    """A failure that goes away by itself: throttled, or SNS failing inside."""
+    return _code(error) in _PASSING
+
+
 def existing_endpoint_arn(error: ClientError) -> str | None:
     """The ARN of the endpoint a CreatePlatformEndpoint clashed with, as AWS documents it."""
     if _code(error) != "InvalidParameter":
@@ -68,6 +78,23 @@ def invalid_parameter(error: ClientError) -> str | None:
         return None
     found = _INVALID_PARAMETER.search(_message(error))
     return found.group(1) if found else None
+
+
+def token_refused(error: ClientError) -> bool:
+    """SNS calls the device's token invalid (malformed for its platform, say)."""
+    return invalid_parameter(error) == "Token" and existing_endpoint_arn(error) is None
+
+
+def belongs_to(endpoint_arn: str, platform_application_arn: str) -> bool:
+    """Whether the endpoint is one of the platform application's.
+
+    An endpoint's ARN extends its application's: "...:app/APNS/name" makes
+    "...:endpoint/APNS/name/<id>" (both as CreatePlatformEndpoint answers them).
+    """
+    if ":app/" not in platform_application_arn:
+        return False
+    prefix = platform_application_arn.replace(":app/", ":endpoint/", 1) + "/"
+    return endpoint_arn.startswith(prefix)
 
 
 class SnsEndpoints:

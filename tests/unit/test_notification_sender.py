@@ -4,19 +4,29 @@ queue): preferences, quiet hours, one inbox entry and one push per device per re
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 
 from functions.notifications import sender
 from functions.notifications.repository import SenderRepository, inbox_id, partition
-from functions.notifications.sender import Dependencies, PushesToRetry, deliver
+from functions.notifications.sender import (
+    Dependencies,
+    LazyProvider,
+    PushesToRetry,
+    deliver,
+    jpush_credentials,
+)
+from local.jpush_double import JPushDouble
 from shared.dynamo import from_item, to_item
 from shared.notifications.notify import build_request
 from shared.notifications.providers import Device, Outcome, Push
+from shared.settings import settings
 from tests.support.events import lambda_context
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
@@ -59,9 +69,14 @@ class FakeQueue:
 
 
 @pytest.fixture(scope="module")
-def db() -> Iterator[Any]:
-    with moto_clients("dynamodb") as clients:
-        yield clients["dynamodb"]
+def clients() -> Iterator[dict[str, Any]]:
+    with moto_clients("dynamodb", "secretsmanager", "sns") as made:
+        yield made
+
+
+@pytest.fixture
+def db(clients: dict[str, Any]) -> Any:
+    return clients["dynamodb"]
 
 
 @pytest.fixture
@@ -136,7 +151,8 @@ def test_a_request_makes_one_inbox_entry_and_one_push_per_enabled_device(
     provider: FakeProvider,
     user: str,
 ) -> None:
-    # Given two working devices (JPush, and APNs with its SNS endpoint) and one with a dead token
+    # Given two working devices (JPush, and APNs with its SNS endpoint), one with a dead token
+    # and one on a platform this deployment has not configured
     add_device(db, table, user, "phone-1")
     add_device(
         db,
@@ -148,7 +164,10 @@ def test_a_request_makes_one_inbox_entry_and_one_push_per_enabled_device(
         apns_environment="production",
         endpoint_arn="arn:aws:sns:us-east-1:0:endpoint/APNS/a/b",
     )
-    add_device(db, table, user, "phone-3", token="old", dead_token="old")
+    add_device(db, table, user, "phone-3", disabled_reason="token_dead")
+    add_device(
+        db, table, user, "phone-4", provider="fcm", disabled_reason="provider_not_configured"
+    )
     sent = request(user)
     # When the request is delivered
     result = deliver(sent, deps, NOON)
@@ -185,6 +204,42 @@ def test_the_text_follows_the_members_locale_and_full_preview(
     [(_, push)] = provider.sent
     assert push.body == "Lin replied to your check-in"
     assert items(db, table, user, "inbox#")[0]["body"] == "Lin replied to your check-in"
+
+
+def test_each_push_is_in_its_devices_locale_and_the_inbox_in_the_preferences(
+    db: Any,
+    table: str,
+    repo: SenderRepository,
+    deps: Dependencies,
+    provider: FakeProvider,
+    user: str,
+) -> None:
+    # Given a member reading English, with a Chinese phone, a British tablet and a watch
+    # that never said its locale
+    repo.put_preferences(user, {"locale": "en", "time_zone": "Asia/Shanghai"})
+    add_device(db, table, user, "phone-1", locale="zh-CN")
+    add_device(db, table, user, "tablet-1", locale="en-GB")
+    add_device(db, table, user, "watch-1")
+    # When a peer message is delivered
+    deliver(request(user), deps, NOON)
+    # Then each device reads its own language (the watch the preferences'), and so does
+    # the inbox
+    titles = {installation: push.title for installation, push in provider.sent}
+    assert titles == {"phone-1": "新消息", "tablet-1": "New message", "watch-1": "New message"}
+    assert items(db, table, user, "inbox#")[0]["title"] == "New message"
+
+
+def test_without_preferences_a_device_locale_still_chooses_the_push_text(
+    db: Any, table: str, deps: Dependencies, provider: FakeProvider, user: str
+) -> None:
+    # Given a member who never saved preferences, with an English phone
+    add_device(db, table, user, "phone-1", locale="en-US")
+    # When a reminder is delivered
+    deliver(request(user, "reminder", params={}), deps, NOON)
+    # Then the push is English and the inbox is in zh-CN, the default
+    [(_, push)] = provider.sent
+    assert push.title == "Daily check-in"
+    assert items(db, table, user, "inbox#")[0]["title"] == "每日签到"
 
 
 def test_a_counsellor_alert_is_generic_whatever_the_preview(
@@ -295,12 +350,26 @@ def test_a_dead_token_disables_the_device_for_later_requests(
     provider.script["phone-1"] = ["token_dead"]
     # When a request is delivered
     assert deliver(request(user), deps, NOON) == "delivered"
-    # Then the device is no longer pushed to, until the app registers a new token
+    # Then the device is marked dead and no longer pushed to, until the app registers again
+    [device] = items(db, table, user, "device#")
+    assert device["disabled_reason"] == "token_dead"
     assert repo.enabled_devices(user) == []
     deliver(request(user), deps, NOON)
     assert provider.devices() == ["phone-1"]
     fresh = {"platform": "android", "provider": "jpush", "token": "fresh"}
     repo.put_device(user, "phone-1", fresh, "2026-11-24T05:00:00.000Z")
+    assert [d["installation_id"] for d in repo.enabled_devices(user)] == ["phone-1"]
+
+
+def test_a_dead_token_does_not_disable_a_device_that_registered_a_new_one_meanwhile(
+    db: Any, table: str, repo: SenderRepository, user: str
+) -> None:
+    # Given a device that registered a new token after a push went to its old one
+    add_device(db, table, user, "phone-1", token="new")
+    # When the old token's push comes back dead
+    disabled = repo.disable_device(user, "phone-1", "old")
+    # Then the device stays enabled
+    assert disabled is False
     assert [d["installation_id"] for d in repo.enabled_devices(user)] == ["phone-1"]
 
 
@@ -501,3 +570,209 @@ def test_a_record_to_retry_is_reported_alone_as_a_batch_item_failure(
     response = sender.handler(event, lambda_context("sender"))
     # Then only the second record is reported failed
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+
+
+# --- the production dependencies ---------------------------------------------------------
+
+APP_KEY = "7d431e42dfa6a6d693ac2d04"
+MASTER_SECRET = "5e987ac6d2e04d95a9d8f0d1"
+
+
+class Calls:
+    """The operations a client makes while inside the block (botocore before-call)."""
+
+    def __init__(self, client: Any, service: str) -> None:
+        self.names: list[str] = []
+        self._client = client
+        self._event = f"before-call.{service}"
+
+    def __enter__(self) -> Calls:
+        self._client.meta.events.register(self._event, self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.meta.events.unregister(self._event, self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.names.append(model.name)
+
+
+@pytest.fixture
+def made_clients(
+    clients: dict[str, Any], table: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    """sender.dependencies() over the moto clients; the services it asked a client for."""
+    asked: list[str] = []
+
+    def client(service: str) -> Any:
+        asked.append(service)
+        return clients[service]
+
+    monkeypatch.setenv("NOTIFICATIONS_TABLE", table)
+    monkeypatch.delenv("JPUSH_SECRET_ARN", raising=False)
+    monkeypatch.delenv("JPUSH_API_URL", raising=False)
+    monkeypatch.setattr(sender.aws, "client", client)
+    settings.cache_clear()
+    sender.dependencies.cache_clear()
+    yield asked
+    settings.cache_clear()
+    sender.dependencies.cache_clear()
+
+
+def jpush_secret(clients: dict[str, Any], value: str) -> str:
+    made = clients["secretsmanager"].create_secret(Name=fresh_name("jpush"), SecretString=value)
+    return str(made["ARN"])
+
+
+@pytest.fixture
+def double(monkeypatch: pytest.MonkeyPatch) -> Iterator[JPushDouble]:
+    """A local JPush, with sockets on for this test and to 127.0.0.1 only."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    true_connect = socket.socket.connect
+    enable_socket()
+    socket_allow_hosts(["127.0.0.1"])
+    try:
+        with JPushDouble(APP_KEY, MASTER_SECRET) as running:
+            yield running
+    finally:
+        socket.socket.connect = true_connect  # type: ignore[method-assign]
+        disable_socket(allow_unix_socket=True)
+
+
+def test_jpush_credentials_are_read_from_the_secret_once_at_the_first_jpush_push(
+    clients: dict[str, Any],
+    made_clients: list[str],
+    double: JPushDouble,
+    db: Any,
+    table: str,
+    user: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the JPush secret, the JPush API at the double, and a member with two JPush phones
+    secret = json.dumps({"app_key": APP_KEY, "master_secret": MASTER_SECRET})
+    monkeypatch.setenv("JPUSH_SECRET_ARN", jpush_secret(clients, secret))
+    monkeypatch.setenv("JPUSH_API_URL", double.url)
+    add_device(db, table, user, "phone-1")
+    add_device(db, table, user, "phone-2")
+    # When the sender starts, then delivers two requests
+    with Calls(clients["secretsmanager"], "secretsmanager") as reads:
+        deps = sender.dependencies()
+        read_at_start = list(reads.names)
+        results = [deliver(request(user), deps, NOON) for _ in range(2)]
+    # Then the secret was read once, at the first push, and the double took all four pushes
+    # (it answers 401 to any other credentials)
+    assert read_at_start == []
+    assert reads.names == ["GetSecretValue"]
+    assert results == ["delivered", "delivered"]
+    sent_to = [r.registration_ids for r in double.requests]
+    assert sorted(sent_to) == [["token-phone-1"]] * 2 + [["token-phone-2"]] * 2
+
+
+def test_without_a_jpush_secret_jpush_devices_are_skipped_and_the_inbox_still_written(
+    made_clients: list[str], db: Any, table: str, user: str
+) -> None:
+    # Given no JPUSH_SECRET_ARN, and a member with a JPush phone
+    add_device(db, table, user, "phone-1")
+    deps = sender.dependencies()
+    # When a request is delivered
+    result = deliver(request(user), deps, NOON)
+    # Then it is delivered to the inbox only, and Secrets Manager was never asked
+    assert set(deps.providers) == {"apns", "fcm"}
+    assert result == "delivered"
+    assert len(items(db, table, user, "inbox#")) == 1
+    assert "secretsmanager" not in made_clients
+
+
+def test_the_sender_makes_no_sns_client_until_an_sns_device_is_pushed(
+    made_clients: list[str], db: Any, table: str, user: str
+) -> None:
+    # Given the sender's dependencies, and a member whose only device is an APNs one
+    deps = sender.dependencies()
+    asked_at_start = list(made_clients)
+    add_device(
+        db,
+        table,
+        user,
+        "phone-1",
+        platform="ios",
+        provider="apns",
+        apns_environment="production",
+        endpoint_arn="arn:aws:sns:us-east-1:123456789012:endpoint/APNS/none/x",
+    )
+    # When a request is delivered to it
+    deliver(request(user), deps, NOON)
+    # Then the SNS client was made for that push, not before
+    assert "sns" not in asked_at_start
+    assert "sns" in made_clients
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("app_key=k;master_secret=s", id="not-json"),
+        pytest.param('["a-key-value", "a-secret-value"]', id="a-list"),
+        pytest.param('{"app_key": "a-key-value"}', id="no-master-secret"),
+        pytest.param('{"app_key": "", "master_secret": "a-secret-value"}', id="empty-app-key"),
+        pytest.param('{"app_key": "a-key-value", "master_secret": 7}', id="number"),
+    ],
+)
+def test_a_jpush_secret_without_both_keys_is_refused_without_quoting_it(
+    clients: dict[str, Any], value: str
+) -> None:
+    # Given a JPush secret that is not {"app_key": ..., "master_secret": ...}
+    arn = jpush_secret(clients, value)
+    # When it is read
+    with pytest.raises(ValueError) as refused:
+        jpush_credentials(clients["secretsmanager"], arn)
+    # Then it is refused, naming the keys and none of the values
+    assert "app_key and master_secret" in str(refused.value)
+    assert not any(v in str(refused.value) for v in ("a-key-value", "a-secret-value", "k;"))
+
+
+def test_a_lazy_provider_builds_again_after_a_failed_build_then_keeps_what_it_built() -> None:
+    # Given a provider whose first build fails (Secrets Manager throttled, say)
+    builds: list[int] = []
+    working = FakeProvider()
+
+    def build() -> FakeProvider:
+        builds.append(1)
+        if len(builds) == 1:
+            raise RuntimeError("throttled")
+        return working
+
+    lazy = LazyProvider(build)
+    phone = Device("phone-1", "android", "jpush", "token", None, None)
+    push = Push("t", "b", "inbox", "ref", "c", 0, False, 60)
+    # When it is used three times
+    with pytest.raises(RuntimeError):
+        lazy.send(phone, push)
+    outcomes = [lazy.send(phone, push), lazy.send(phone, push)]
+    # Then the failure is not kept: it built twice, and the second build served both pushes
+    assert outcomes == ["delivered", "delivered"]
+    assert len(builds) == 2
+    assert working.devices() == ["phone-1", "phone-1"]
+
+
+@pytest.mark.parametrize("configured", [None, ""], ids=["unset", "empty"])
+def test_jpush_api_url_defaults_to_jpush_cn(
+    made_clients: list[str], monkeypatch: pytest.MonkeyPatch, configured: str | None
+) -> None:
+    # Given a JPush secret, and JPUSH_API_URL unset or empty
+    monkeypatch.setenv("JPUSH_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:1:secret:jpush")
+    if configured is not None:
+        monkeypatch.setenv("JPUSH_API_URL", configured)
+    built: list[str] = []
+
+    def fake_jpush(_secret_arn: str, api_url: str) -> FakeProvider:
+        built.append(api_url)
+        return FakeProvider()
+
+    monkeypatch.setattr(sender, "jpush_provider", fake_jpush)
+    # When the sender pushes to a JPush device
+    sender.dependencies().providers["jpush"].send(
+        Device("phone-1", "android", "jpush", "token", None, None),
+        Push("t", "b", "inbox", "ref", "c", 0, False, 60),
+    )
+    # Then JPush's public API is used
+    assert built == ["https://api.jpush.cn"]

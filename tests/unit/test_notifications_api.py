@@ -1,4 +1,5 @@
-"""The notifications HTTP contract, driven in-process over moto DynamoDB (template schema)."""
+"""The notifications HTTP contract, driven in-process over moto DynamoDB (template schema)
+and moto SNS (the platform applications a deployment makes)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,26 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from fastapi.testclient import TestClient
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sns.models import sns_backends
 
 from functions.notifications import routes
-from functions.notifications.repository import NotificationsRepository, partition
-from functions.notifications.routes import app, repository
+from functions.notifications.logic import PlatformApps, PushEndpoints
+from functions.notifications.repository import (
+    NotificationsRepository,
+    SenderRepository,
+    partition,
+    token_pk,
+)
+from functions.notifications.routes import app, push_endpoints, repository
 from shared.dynamo import from_item, to_item
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
 from shared.routing import clock
 from tests.support.fakes import Caller, MovableClock, member
-from tests.support.moto_cloud import fresh_name, moto_clients
+from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
 
 # Tuesday 24 November 2026, 12:00 in Shanghai, 04:00 UTC.
@@ -29,9 +39,56 @@ INSTALL = "install-0001"
 
 
 @pytest.fixture(scope="module")
-def db() -> Iterator[Any]:
-    with moto_clients("dynamodb") as clients:
-        yield clients["dynamodb"]
+def clients() -> Iterator[dict[str, Any]]:
+    with moto_clients("dynamodb", "sns") as made:
+        yield made
+
+
+@pytest.fixture
+def db(clients: dict[str, Any]) -> Any:
+    return clients["dynamodb"]
+
+
+@pytest.fixture
+def sns(clients: dict[str, Any]) -> Any:
+    """SNS with no endpoint left by an earlier test (moto matches tokens across apps)."""
+    sns_backends[DEFAULT_ACCOUNT_ID][REGION].platform_endpoints.clear()
+    return clients["sns"]
+
+
+def platform_app(sns: Any, platform: str) -> str:
+    made = sns.create_platform_application(
+        Name=fresh_name(platform.lower()),
+        Platform=platform,
+        Attributes={"PlatformCredential": "key", "PlatformPrincipal": "key-id"},
+    )
+    return str(made["PlatformApplicationArn"])
+
+
+@pytest.fixture
+def apps(sns: Any) -> PlatformApps:
+    """A deployment with every platform configured."""
+    return PlatformApps(
+        apns=platform_app(sns, "APNS"),
+        apns_sandbox=platform_app(sns, "APNS_SANDBOX"),
+        fcm=platform_app(sns, "GCM"),
+    )
+
+
+class Deployment:
+    """The platform applications the routes see; tests change them between requests."""
+
+    def __init__(self, apps: PlatformApps, sns: Any) -> None:
+        self.apps = apps
+        self.sns = sns
+
+    def __call__(self) -> PushEndpoints:
+        return PushEndpoints(self.apps, sns=lambda: self.sns)
+
+
+@pytest.fixture
+def deployment(apps: PlatformApps, sns: Any) -> Deployment:
+    return Deployment(apps, sns)
 
 
 @pytest.fixture
@@ -59,10 +116,12 @@ def api(
     repo: NotificationsRepository,
     caller: Caller,
     now: MovableClock,
+    deployment: Deployment,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[TestClient]:
     app.dependency_overrides[current_identity] = caller
     app.dependency_overrides[repository] = lambda: repo
+    app.dependency_overrides[push_endpoints] = deployment
     app.dependency_overrides[clock] = lambda: now
     monkeypatch.setattr(routes, "cursor_secret", lambda: b"k" * 32)
     try:
@@ -105,12 +164,20 @@ def iphone(**fields: Any) -> dict[str, Any]:
     } | fields
 
 
-def test_registering_a_device_stores_it_without_an_endpoint_and_answers_without_the_token(
-    api: TestClient, db: Any, table: str
+def device_item(
+    db: Any, table: str, user_id: str = "user-a", installation_id: str = INSTALL
+) -> dict[str, Any]:
+    item = stored(db, table, user_id, f"device#{installation_id}")
+    assert item is not None, f"no device {installation_id} of {user_id}"
+    return item
+
+
+def test_registering_a_device_stores_it_with_its_endpoint_and_answers_without_the_token(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
 ) -> None:
-    # Given / When an iPhone registers
+    # Given / When an iPhone on the APNs sandbox registers
     response = api.put(f"/devices/{INSTALL}", json=iphone())
-    # Then the device is answered without its token and stored with it, with no SNS endpoint
+    # Then it is answered enabled, without its token, and stored with it and its endpoint
     assert response.status_code == 200, response.text
     assert response.json() == {
         "installation_id": INSTALL,
@@ -119,14 +186,18 @@ def test_registering_a_device_stores_it_without_an_endpoint_and_answers_without_
         "apns_environment": "sandbox",
         "app_version": "2.0.1",
         "locale": "zh-Hans-CN",
+        "enabled": True,
+        "disabled_reason": None,
         "created_at": "2026-11-24T04:00:00.000Z",
         "updated_at": "2026-11-24T04:00:00.000Z",
     }
     assert TOKEN not in response.text
-    item = stored(db, table, "user-a", f"device#{INSTALL}")
-    assert item is not None
+    item = device_item(db, table)
     assert item["token"] == TOKEN
-    assert "endpoint_arn" not in item
+    assert item["token_pk"] == token_pk("apns", TOKEN)
+    [endpoint] = endpoints_of(sns, apps.apns_sandbox)
+    assert item["endpoint_arn"] == endpoint["EndpointArn"]
+    assert endpoint["Attributes"]["Token"] == TOKEN
 
 
 def test_registering_the_same_installation_again_updates_it_keeping_created_at(
@@ -152,7 +223,7 @@ def test_a_member_may_have_many_devices_and_lists_only_their_own(
     api.put("/devices/phone-0001", json=android())
     api.put("/devices/tablet-0001", json=iphone())
     caller.identity = member("user-b")
-    api.put("/devices/phone-0002", json=android())
+    api.put("/devices/phone-0002", json=android(token="fcm-token-of-user-b"))
     caller.identity = member("user-a")
     # When user-a lists their devices
     response = api.get("/devices")
@@ -167,9 +238,10 @@ def test_a_member_may_have_many_devices_and_lists_only_their_own(
 def test_a_21st_device_is_409_but_one_of_the_20_may_still_be_updated(api: TestClient) -> None:
     # Given 20 devices
     for n in range(20):
-        assert api.put(f"/devices/device-{n:04}", json=android()).status_code == 200
+        registered = api.put(f"/devices/device-{n:04}", json=android(token=f"token-{n}"))
+        assert registered.status_code == 200
     # When a 21st registers, and one of the 20 registers again
-    extra = api.put("/devices/device-0020", json=android())
+    extra = api.put("/devices/device-0020", json=android(token="token-20"))
     known = api.put("/devices/device-0007", json=android(token="refreshed"))
     # Then the new one is refused and the known one updated
     assert_problem(extra, 409, "conflict")
@@ -244,6 +316,322 @@ def test_a_bad_installation_id_is_422(api: TestClient, installation_id: str) -> 
     # Given / When a device registers under an id outside [A-Za-z0-9_-]{8,64}
     # Then it is refused
     assert_problem(api.put(f"/devices/{installation_id}", json=android()), 422, "invalid-input")
+
+
+# --- SNS endpoints -------------------------------------------------------------------------
+
+
+class SnsCalls:
+    """The SNS operations made while inside the block (botocore before-call)."""
+
+    def __init__(self, client: Any) -> None:
+        self.names: list[str] = []
+        self._client = client
+
+    def __enter__(self) -> SnsCalls:
+        self._client.meta.events.register("before-call.sns", self._count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._client.meta.events.unregister("before-call.sns", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.names.append(model.name)
+
+
+def endpoints_of(sns: Any, app_arn: str) -> list[dict[str, Any]]:
+    found = sns.list_endpoints_by_platform_application(PlatformApplicationArn=app_arn)
+    return list(found["Endpoints"])
+
+
+def endpoint_attributes(sns: Any, arn: str) -> dict[str, str]:
+    return dict(sns.get_endpoint_attributes(EndpointArn=arn)["Attributes"])
+
+
+def test_registering_again_with_the_same_token_only_reads_the_endpoint(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given a registered Android phone
+    api.put(f"/devices/{INSTALL}", json=android())
+    arn = device_item(db, table)["endpoint_arn"]
+    # When the app starts again and registers the same token
+    with SnsCalls(sns) as calls:
+        response = api.put(f"/devices/{INSTALL}", json=android())
+    # Then SNS is only asked for the endpoint's attributes, and the endpoint is kept
+    assert response.status_code == 200, response.text
+    assert calls.names == ["GetEndpointAttributes"]
+    assert device_item(db, table)["endpoint_arn"] == arn
+    assert [e["EndpointArn"] for e in endpoints_of(sns, apps.fcm)] == [arn]
+
+
+def test_a_first_registration_creates_the_endpoint_once(
+    api: TestClient, sns: Any, apps: PlatformApps
+) -> None:
+    # Given / When a phone registers for the first time
+    with SnsCalls(sns) as calls:
+        api.put(f"/devices/{INSTALL}", json=android())
+    # Then one endpoint is created and read back
+    assert calls.names == ["CreatePlatformEndpoint", "GetEndpointAttributes"]
+    assert len(endpoints_of(sns, apps.fcm)) == 1
+
+
+def test_a_new_token_updates_the_endpoint_in_place(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given a registered phone
+    api.put(f"/devices/{INSTALL}", json=android())
+    arn = device_item(db, table)["endpoint_arn"]
+    # When FCM gives it a new token and it registers again
+    with SnsCalls(sns) as calls:
+        api.put(f"/devices/{INSTALL}", json=android(token="fcm-token-refreshed"))
+    # Then the same endpoint holds the new token, and none was created
+    assert "CreatePlatformEndpoint" not in calls.names
+    assert endpoint_attributes(sns, arn)["Token"] == "fcm-token-refreshed"
+    item = device_item(db, table)
+    assert (item["endpoint_arn"], item["token"]) == (arn, "fcm-token-refreshed")
+    assert item["token_pk"] == token_pk("fcm", "fcm-token-refreshed")
+    assert len(endpoints_of(sns, apps.fcm)) == 1
+
+
+def test_registering_re_enables_an_endpoint_sns_disabled_and_the_dead_device(
+    api: TestClient, db: Any, table: str, sns: Any
+) -> None:
+    # Given a phone whose endpoint SNS disabled, and which the sender then marked dead
+    api.put(f"/devices/{INSTALL}", json=android())
+    arn = device_item(db, table)["endpoint_arn"]
+    sns.set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
+    assert SenderRepository(db, table).disable_device("user-a", INSTALL, TOKEN)
+    dead = api.get("/devices").json()["items"][0]
+    # When the app registers again
+    response = api.put(f"/devices/{INSTALL}", json=android())
+    # Then the same endpoint is enabled again, and so is the device
+    assert (dead["enabled"], dead["disabled_reason"]) == (False, "token_dead")
+    assert endpoint_attributes(sns, arn)["Enabled"].lower() == "true"
+    assert (response.json()["enabled"], response.json()["disabled_reason"]) == (True, None)
+    assert device_item(db, table)["endpoint_arn"] == arn
+
+
+def test_an_endpoint_deleted_out_of_band_is_created_again(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given a phone whose endpoint someone deleted in SNS
+    api.put(f"/devices/{INSTALL}", json=android())
+    gone = device_item(db, table)["endpoint_arn"]
+    sns.delete_endpoint(EndpointArn=gone)
+    # When the app registers again
+    api.put(f"/devices/{INSTALL}", json=android())
+    # Then a new endpoint holds its token, and the device stores it
+    [endpoint] = endpoints_of(sns, apps.fcm)
+    assert endpoint["EndpointArn"] != gone
+    assert device_item(db, table)["endpoint_arn"] == endpoint["EndpointArn"]
+
+
+def test_a_device_on_an_unconfigured_platform_is_stored_disabled_with_no_sns_call(
+    api: TestClient, db: Any, table: str, sns: Any, deployment: Deployment
+) -> None:
+    # Given a deployment without an APNs production application
+    deployment.apps = PlatformApps(apns="", apns_sandbox="", fcm=deployment.apps.fcm)
+    # When an iPhone on APNs production registers
+    with SnsCalls(sns) as calls:
+        response = api.put(f"/devices/{INSTALL}", json=iphone(apns_environment="production"))
+    # Then it is stored, disabled as not configured, without an endpoint or any SNS call
+    assert response.status_code == 200, response.text
+    assert (response.json()["enabled"], response.json()["disabled_reason"]) == (
+        False,
+        "provider_not_configured",
+    )
+    assert calls.names == []
+    assert "endpoint_arn" not in device_item(db, table)
+    assert api.get("/devices").json()["items"][0]["disabled_reason"] == "provider_not_configured"
+
+
+def test_registering_after_the_platform_is_configured_enables_the_device(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps, deployment: Deployment
+) -> None:
+    # Given an iPhone registered while APNs was not configured
+    deployment.apps = PlatformApps()
+    api.put(f"/devices/{INSTALL}", json=iphone(apns_environment="production"))
+    # When APNs is configured and the app registers again
+    deployment.apps = apps
+    response = api.put(f"/devices/{INSTALL}", json=iphone(apns_environment="production"))
+    # Then the device is enabled with an endpoint in the production application
+    assert (response.json()["enabled"], response.json()["disabled_reason"]) == (True, None)
+    [endpoint] = endpoints_of(sns, apps.apns)
+    assert device_item(db, table)["endpoint_arn"] == endpoint["EndpointArn"]
+
+
+def test_a_jpush_device_is_enabled_without_any_sns_call(
+    api: TestClient, db: Any, table: str, sns: Any
+) -> None:
+    # Given / When an Android phone in mainland China registers with JPush
+    with SnsCalls(sns) as calls:
+        response = api.put(f"/devices/{INSTALL}", json=android(provider="jpush"))
+    # Then it is enabled, with no endpoint and no SNS call
+    assert response.json()["enabled"] is True
+    assert calls.names == []
+    assert "endpoint_arn" not in device_item(db, table)
+
+
+def test_a_token_that_moves_to_another_account_leaves_the_first_one(
+    api: TestClient, caller: Caller, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given a phone registered by user-a
+    api.put(f"/devices/{INSTALL}", json=android())
+    arn = device_item(db, table, "user-a")["endpoint_arn"]
+    # When user-b signs in on the same phone and registers its token
+    caller.identity = member("user-b")
+    response = api.put(f"/devices/{INSTALL}", json=android())
+    # Then user-a's device is gone, and user-b's pushes go through the same endpoint, kept
+    assert response.status_code == 200, response.text
+    assert stored(db, table, "user-a", f"device#{INSTALL}") is None
+    assert device_item(db, table, "user-b")["endpoint_arn"] == arn
+    assert [e["EndpointArn"] for e in endpoints_of(sns, apps.fcm)] == [arn]
+    caller.identity = member("user-a")
+    assert api.get("/devices").json() == {"items": []}
+
+
+def test_a_token_registered_under_a_new_installation_id_leaves_the_old_one(
+    api: TestClient, db: Any, table: str
+) -> None:
+    # Given a phone registered under one installation id (the app was reinstalled since)
+    api.put("/devices/install-old1", json=android())
+    # When the same token registers under a new installation id of the same member
+    api.put("/devices/install-new1", json=android())
+    # Then only the new installation is left
+    assert [d["installation_id"] for d in api.get("/devices").json()["items"]] == ["install-new1"]
+
+
+def test_the_same_token_on_another_provider_is_another_device(
+    api: TestClient, caller: Caller
+) -> None:
+    # Given user-a's phone registered with FCM
+    api.put(f"/devices/{INSTALL}", json=android())
+    # When user-b registers a JPush device whose registration id reads the same
+    caller.identity = member("user-b")
+    api.put(f"/devices/{INSTALL}", json=android(provider="jpush"))
+    # Then user-a keeps theirs: a token is one provider's
+    caller.identity = member("user-a")
+    assert len(api.get("/devices").json()["items"]) == 1
+
+
+def test_switching_platform_application_deletes_the_endpoint_left_behind(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given an iPhone registered on the APNs sandbox
+    api.put(f"/devices/{INSTALL}", json=iphone(apns_environment="sandbox"))
+    # When the release build registers on APNs production with its own token
+    api.put(f"/devices/{INSTALL}", json=iphone(apns_environment="production", token="prod-1"))
+    # Then the sandbox endpoint is gone and the production one is stored
+    assert endpoints_of(sns, apps.apns_sandbox) == []
+    [endpoint] = endpoints_of(sns, apps.apns)
+    assert endpoint["Attributes"]["Token"] == "prod-1"
+    assert device_item(db, table)["endpoint_arn"] == endpoint["EndpointArn"]
+
+
+def test_deleting_a_device_deletes_its_endpoint(
+    api: TestClient, sns: Any, apps: PlatformApps
+) -> None:
+    # Given a registered phone
+    api.put(f"/devices/{INSTALL}", json=android())
+    # When it is deleted (sign-out)
+    with SnsCalls(sns) as calls:
+        response = api.delete(f"/devices/{INSTALL}")
+    # Then its endpoint is deleted too
+    assert response.status_code == 204
+    assert "DeleteEndpoint" in calls.names
+    assert endpoints_of(sns, apps.fcm) == []
+
+
+def test_deleting_a_device_keeps_an_endpoint_another_device_still_uses(
+    api: TestClient, db: Any, table: str, sns: Any, apps: PlatformApps
+) -> None:
+    # Given user-a's phone and, from a registration racing it, user-b's item on its endpoint
+    api.put(f"/devices/{INSTALL}", json=android())
+    twin = device_item(db, table) | {"pk": partition("user-b")}
+    db.put_item(TableName=table, Item=to_item(twin))
+    # When user-a deletes theirs
+    assert api.delete(f"/devices/{INSTALL}").status_code == 204
+    # Then the endpoint stays for user-b
+    assert [e["EndpointArn"] for e in endpoints_of(sns, apps.fcm)] == [twin["endpoint_arn"]]
+
+
+def test_deleting_a_jpush_device_makes_no_sns_call(api: TestClient, sns: Any) -> None:
+    # Given a JPush phone
+    api.put(f"/devices/{INSTALL}", json=android(provider="jpush"))
+    # When it is deleted
+    with SnsCalls(sns) as calls:
+        response = api.delete(f"/devices/{INSTALL}")
+    # Then SNS is not called
+    assert response.status_code == 204
+    assert calls.names == []
+
+
+class FailingSns:
+    """An SNS client whose every call fails with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(**_: Any) -> Any:
+            raise self.error
+
+        return fail
+
+
+def sns_error(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "CreatePlatformEndpoint")
+
+
+def test_a_token_sns_refuses_is_422_without_the_token_and_nothing_is_stored(
+    api: TestClient, db: Any, table: str, deployment: Deployment
+) -> None:
+    # Given SNS refusing the token (SNS's message quotes it)
+    reason = f"Invalid parameter: Token Reason: {TOKEN} is not a valid FCM registration token"
+    deployment.sns = FailingSns(sns_error("InvalidParameter", reason))
+    # When the phone registers
+    response = api.put(f"/devices/{INSTALL}", json=android())
+    # Then it is invalid input naming the token field, never the token; nothing is stored
+    body = assert_problem(response, 422, "invalid-input")
+    assert body["errors"][0]["location"] == ["body", "token"]
+    assert stored(db, table, "user-a", f"device#{INSTALL}") is None
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(sns_error("Throttling", "Rate exceeded"), id="throttled"),
+        pytest.param(sns_error("InternalError", "oops"), id="sns-failing"),
+        pytest.param(sns_error("AuthorizationError", f"not allowed {TOKEN}"), id="not-allowed"),
+        pytest.param(sns_error("InvalidParameter", "Invalid parameter: Attributes"), id="ours"),
+        pytest.param(EndpointConnectionError(endpoint_url="https://sns"), id="unreachable"),
+    ],
+)
+def test_any_other_sns_failure_is_503_try_again_and_nothing_is_stored(
+    api: TestClient, db: Any, table: str, deployment: Deployment, error: Exception
+) -> None:
+    # Given SNS failing
+    deployment.sns = FailingSns(error)
+    # When a phone registers
+    response = api.put(f"/devices/{INSTALL}", json=android())
+    # Then the app is told to try again, with nothing of SNS's answer, and nothing is stored
+    body = assert_problem(response, 503, "push-service-unavailable")
+    assert "try again" in body["detail"]
+    assert "Rate exceeded" not in response.text and "oops" not in response.text
+    assert stored(db, table, "user-a", f"device#{INSTALL}") is None
+
+
+def test_a_device_is_deleted_even_when_sns_fails_to_delete_its_endpoint(
+    api: TestClient, db: Any, table: str, deployment: Deployment
+) -> None:
+    # Given a registered phone, and SNS failing afterwards
+    api.put(f"/devices/{INSTALL}", json=android())
+    deployment.sns = FailingSns(sns_error("Throttling", "Rate exceeded"))
+    # When it is deleted
+    response = api.delete(f"/devices/{INSTALL}")
+    # Then it is gone all the same (no pushes reach it), the endpoint left behind
+    assert response.status_code == 204
+    assert stored(db, table, "user-a", f"device#{INSTALL}") is None
 
 
 # --- preferences ---------------------------------------------------------------------------

@@ -15,16 +15,20 @@ from functions.notifications.repository import (
     INBOX_DAYS,
     UNREAD,
     NotificationsRepository,
+    SenderRepository,
     inbox_id,
     inbox_sk,
     partition,
+    token_pk,
 )
 from shared.dynamo import from_item, to_item
+from tests.support.calls import DynamoCalls
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
 
 AT = "2026-11-24T04:00:00.000Z"
 TOKEN = "apns-token-0123456789abcdef-secret"
+ENDPOINT = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/app/7c1f"
 
 
 @pytest.fixture(scope="module")
@@ -242,14 +246,113 @@ def test_putting_a_device_again_keeps_created_at_and_drops_fields_left_out(
     assert repo.device_count("user-a") == 1
 
 
-def test_deleting_a_device_that_is_not_there_is_false(repo: NotificationsRepository) -> None:
+def test_deleting_a_device_answers_what_it_was_or_none(repo: NotificationsRepository) -> None:
     # Given one device
-    repo.put_device("user-a", "install-1", device(), AT)
+    repo.put_device("user-a", "install-1", device(), AT, endpoint_arn=ENDPOINT)
     # When another is deleted, then the first
-    # Then the first answer is False, the second True, and none are left
-    assert repo.delete_device("user-a", "install-2") is False
-    assert repo.delete_device("user-a", "install-1") is True
+    missing = repo.delete_device("user-a", "install-2")
+    deleted = repo.delete_device("user-a", "install-1")
+    # Then the first answer is None, the second the device with its endpoint, and none are left
+    assert missing is None
+    assert deleted is not None and deleted["endpoint_arn"] == ENDPOINT
     assert repo.devices("user-a") == []
+
+
+def test_token_pk_is_a_hash_of_provider_and_token() -> None:
+    # Given / When one token's key is made for two providers
+    fcm, jpush = token_pk("fcm", TOKEN), token_pk("jpush", TOKEN)
+    # Then the keys differ, and neither holds the token
+    assert fcm.startswith("token#") and len(fcm) == len("token#") + 64
+    assert fcm != jpush
+    assert TOKEN not in fcm
+
+
+def test_putting_a_device_sets_its_endpoint_state_and_index_key_in_one_write(
+    repo: NotificationsRepository, db: Any
+) -> None:
+    # Given / When a device is put with its endpoint and a reason it is disabled
+    with DynamoCalls(db) as calls:
+        stored = repo.put_device(
+            "user-a",
+            "install-1",
+            device(),
+            AT,
+            endpoint_arn=ENDPOINT,
+            disabled_reason="provider_not_configured",
+        )
+    # Then one UpdateItem stored them all, with the ByToken key of its token
+    assert calls.names == ["UpdateItem"]
+    assert stored["endpoint_arn"] == ENDPOINT
+    assert stored["disabled_reason"] == "provider_not_configured"
+    assert stored["token_pk"] == token_pk("apns", TOKEN)
+
+
+def test_putting_a_device_again_without_a_disabled_reason_enables_it(
+    repo: NotificationsRepository, db: Any, table: str
+) -> None:
+    # Given a device whose token the sender marked dead
+    repo.put_device("user-a", "install-1", device(), AT, endpoint_arn=ENDPOINT)
+    assert SenderRepository(db, table).disable_device("user-a", "install-1", TOKEN)
+    # When it is put again
+    stored = repo.put_device("user-a", "install-1", device(), stamp(1), endpoint_arn=ENDPOINT)
+    # Then it is enabled again
+    assert "disabled_reason" not in stored
+    assert [
+        d["installation_id"] for d in SenderRepository(db, table).enabled_devices("user-a")
+    ] == ["install-1"]
+
+
+def test_taking_a_token_deletes_every_other_device_holding_it(
+    repo: NotificationsRepository,
+) -> None:
+    # Given the token on user-a's phone, on user-b's, and on user-a's old installation,
+    # and user-a's tablet with another token
+    repo.put_device("user-a", "install-1", device(), AT)
+    repo.put_device("user-b", "install-9", device(), AT, endpoint_arn=ENDPOINT)
+    repo.put_device("user-a", "install-0", device(), AT)
+    repo.put_device("user-a", "tablet-1", device(token="other-token"), AT)
+    # When user-a's phone takes the token
+    taken = repo.take_token("user-a", "install-1", token_pk("apns", TOKEN))
+    # Then the other two holders are deleted and answered; the phone and the tablet stay
+    assert sorted((t["pk"], t["installation_id"]) for t in taken) == [
+        ("user#user-a", "install-0"),
+        ("user#user-b", "install-9"),
+    ]
+    assert repo.devices("user-b") == []
+    assert sorted(d["installation_id"] for d in repo.devices("user-a")) == [
+        "install-1",
+        "tablet-1",
+    ]
+
+
+def test_taking_a_token_leaves_a_holder_that_registered_another_token_meanwhile(
+    repo: NotificationsRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given user-b's phone, which the (eventually consistent) index still lists under the
+    # token, though it has registered another token since
+    repo.put_device("user-b", "install-9", device(token="newer-token"), AT)
+    lagging = [to_item({"pk": partition("user-b"), "sk": "device#install-9"})]
+    monkeypatch.setattr(repo, "_token_holders", lambda _: iter(lagging))
+    # When user-a's phone takes the old token
+    taken = repo.take_token("user-a", "install-1", token_pk("apns", TOKEN))
+    # Then user-b's phone stays
+    assert taken == []
+    assert [d["installation_id"] for d in repo.devices("user-b")] == ["install-9"]
+
+
+def test_an_endpoint_is_used_elsewhere_only_by_another_item_holding_it(
+    repo: NotificationsRepository,
+) -> None:
+    # Given user-a's phone on an endpoint, and user-b's item on the same token
+    phone = repo.put_device("user-a", "install-1", device(), AT, endpoint_arn=ENDPOINT)
+    repo.put_device("user-b", "install-9", device(), AT, endpoint_arn=ENDPOINT + "-other")
+    # When asked whether the phone's endpoint is used elsewhere, before and after user-b's
+    # item points at it too
+    before = repo.endpoint_used_elsewhere(phone)
+    repo.put_device("user-b", "install-9", device(), AT, endpoint_arn=ENDPOINT)
+    after = repo.endpoint_used_elsewhere(phone)
+    # Then it is not, then it is
+    assert (before, after) == (False, True)
 
 
 # --- the reminder index ------------------------------------------------------------------
@@ -272,8 +375,18 @@ def test_preferences_are_in_the_due_reminders_index_only_while_they_carry_its_ke
 # --- export and erase ----------------------------------------------------------------------
 
 
+class RecordingSns:
+    """An SNS client that records the endpoints deleted."""
+
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete_endpoint(self, EndpointArn: str) -> None:
+        self.deleted.append(EndpointArn)
+
+
 def seed_member(repo: NotificationsRepository, user_id: str) -> None:
-    repo.put_device(user_id, "install-1", device(), AT)
+    repo.put_device(user_id, "install-1", device(), AT, endpoint_arn=ENDPOINT)
     repo.put_preferences(
         user_id,
         {
@@ -296,7 +409,7 @@ def test_export_holds_devices_preferences_and_inbox_but_no_token_or_index_keys(
     # Given a member with a device, preferences and two inbox entries (one read)
     seed_member(repo, "user-a")
     # When exported
-    exported = NotificationsData(db, table).export("user-a")
+    exported = NotificationsData(db, table, RecordingSns()).export("user-a")
     # Then every part is there, the inbox newest first, and no storage detail or token
     assert exported["devices"] == [
         {
@@ -318,7 +431,7 @@ def test_export_holds_devices_preferences_and_inbox_but_no_token_or_index_keys(
         ("New announcement", stamp(3)),
     ]
     text = json.dumps(exported)
-    for leak in (TOKEN, "due_pk", "next_due", "user#", "expires_at", "r-1"):
+    for leak in (TOKEN, "token#", "endpoint", "due_pk", "next_due", "user#", "expires_at", "r-1"):
         assert leak not in text
 
 
@@ -329,10 +442,13 @@ def test_erase_deletes_every_item_of_the_member_and_no_one_elses(
     seed_member(repo, "user-a")
     seed_member(repo, "user-b")
     # When the first is erased, twice
-    data = NotificationsData(db, table)
+    sns = RecordingSns()
+    data = NotificationsData(db, table, sns)
     erased = data.erase("user-a")
     again = data.erase("user-a")
-    # Then all five of their items went (the device, prefs, two entries, the counter), once
+    # Then all five of their items went (the device, prefs, two entries, the counter), once,
+    # and their device's endpoint
+    assert sns.deleted == [ENDPOINT]
     assert (erased, again) == (5, 0)
     assert raw_items(db, table, "user-a") == []
     assert list(repo.due_reminders("2026-11-30T12:00Z")) == [
@@ -366,3 +482,50 @@ def test_saving_preferences_keeps_the_check_in_day_and_drops_a_stale_reminder_sl
     (item,) = [i for i in raw_items(db, table, "ada") if i["sk"] == "prefs"]
     assert item.get("last_checkin_day") == "2026-11-24"
     assert "due_pk" not in item and "reminder_time" not in item
+
+
+# --- the accounts stream's update ----------------------------------------------------------
+
+
+def test_updating_preferences_if_unchanged_sets_and_removes_fields(
+    repo: NotificationsRepository,
+) -> None:
+    # Given preferences saved at AT with a reminder due
+    repo.put_preferences(
+        "ada", {"time_zone": "UTC", "updated_at": AT, "due_pk": "2026-11-24T20:00Z"}
+    )
+    # When the zone is changed and the reminder keys removed, as seen at AT
+    updated = repo.update_preferences_if_unchanged(
+        "ada", {"time_zone": "Europe/Paris", "due_pk": None}, AT
+    )
+    # Then it is written
+    prefs = repo.preferences("ada")
+    assert updated is True
+    assert prefs is not None and prefs["time_zone"] == "Europe/Paris"
+    assert "due_pk" not in prefs
+
+
+def test_updating_preferences_saved_since_they_were_read_changes_nothing(
+    repo: NotificationsRepository,
+) -> None:
+    # Given preferences saved again after they were read at AT
+    repo.put_preferences("ada", {"time_zone": "UTC", "updated_at": stamp(5)})
+    # When they are updated as seen at AT
+    updated = repo.update_preferences_if_unchanged("ada", {"time_zone": "Asia/Tokyo"}, AT)
+    # Then nothing is written
+    assert updated is False
+    assert repo.preferences("ada") == {
+        "pk": "user#ada",
+        "sk": "prefs",
+        "time_zone": "UTC",
+        "updated_at": stamp(5),
+    }
+
+
+def test_updating_preferences_never_creates_them(repo: NotificationsRepository) -> None:
+    # Given a member who never saved preferences
+    # When they are updated
+    updated = repo.update_preferences_if_unchanged("kit", {"time_zone": "Asia/Tokyo"}, None)
+    # Then none are created
+    assert updated is False
+    assert repo.preferences("kit") is None

@@ -22,7 +22,10 @@ from shared.notifications.sns_push import (
     DEFAULT_TEXT,
     SnsEndpoints,
     SnsProvider,
+    belongs_to,
+    is_passing,
     publish_request,
+    token_refused,
 )
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 
@@ -585,3 +588,60 @@ def test_a_disabled_platform_application_is_raised() -> None:
     # Then the configuration fault surfaces, and no device is reported dead
     with pytest.raises(ClientError):
         SnsProvider(sns).send(device("apns"), PUSH)
+
+
+# Reading SNS's answers while registering
+
+
+def test_an_endpoint_belongs_to_the_application_it_was_made_in(sns: Any, app_arn: str) -> None:
+    # Given an endpoint made in one application, and another application
+    phone = new_device()
+    arn = SnsEndpoints(sns).ensure(phone, app_arn, "u")
+    other = sns.create_platform_application(
+        Name=fresh_name("app"), Platform="GCM", Attributes={"PlatformCredential": "fcm-key"}
+    )["PlatformApplicationArn"]
+    # When each application is asked about it
+    # Then only its own claims it
+    assert belongs_to(arn, app_arn) is True
+    assert belongs_to(arn, other) is False
+
+
+def test_an_application_whose_name_extends_another_does_not_claim_its_endpoints() -> None:
+    # Given applications "prod" and "prod-2", and an endpoint of "prod-2"
+    app = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:app/GCM/prod"
+    endpoint = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:endpoint/GCM/prod-2/5c68e2fb"
+    # When "prod" is asked / Then it does not claim it
+    assert belongs_to(endpoint, app) is False
+
+
+def test_an_invalid_token_while_registering_is_a_refused_token() -> None:
+    # Given SNS refusing the token itself
+    error = ClientError(
+        {"Error": {"Code": "InvalidParameter", "Message": "Invalid parameter: Token Reason: x"}},
+        "CreatePlatformEndpoint",
+    )
+    # When it is read / Then the token is refused
+    assert token_refused(error) is True
+
+
+def test_an_endpoint_already_holding_the_token_is_no_refused_token() -> None:
+    # Given SNS's answer that an endpoint exists for the token (ensure adopts it)
+    message = (
+        "Invalid parameter: Token Reason: Endpoint "
+        f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:endpoint/GCM/app/1 already exists with "
+        "the same Token, but different attributes."
+    )
+    error = ClientError(
+        {"Error": {"Code": "InvalidParameter", "Message": message}}, "CreatePlatformEndpoint"
+    )
+    # When it is read / Then it is not a refused token
+    assert token_refused(error) is False
+
+
+@pytest.mark.parametrize(
+    ("code", "passing"),
+    [("Throttling", True), ("InternalError", True), ("AuthorizationError", False)],
+)
+def test_only_throttling_and_sns_failures_pass_by_themselves(code: str, passing: bool) -> None:
+    # Given / When an SNS error is read / Then only a passing one says so
+    assert is_passing(client_error(code)) is passing
