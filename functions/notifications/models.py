@@ -50,6 +50,12 @@ def _unique(values: list[str]) -> list[str]:
 WallTime = Annotated[str, AfterValidator(_hhmm)]
 
 
+def in_window(time: str, start: str, end: str) -> bool:
+    """Whether wall time `time` is in [start, end), a window that may run past midnight."""
+    at, begin, until = parse_hhmm(time), parse_hhmm(start), parse_hhmm(end)
+    return begin <= at < until if begin < until else at >= begin or at < until
+
+
 class DeviceIn(BaseModel):
     """PUT /devices/{installation_id} body."""
 
@@ -132,6 +138,14 @@ class PreferencesIn(BaseModel):
     time_zone: TimeZoneName | None = Field(
         default=None, description="IANA zone; defaults to the token's zoneinfo"
     )
+
+    @model_validator(mode="after")
+    def _reminder_outside_quiet_hours(self) -> PreferencesIn:
+        # A reminder held back until quiet hours end would arrive hours late, or expire.
+        if self.reminder_time and self.quiet_hours:
+            if in_window(self.reminder_time, self.quiet_hours.start, self.quiet_hours.end):
+                raise ValueError("The reminder time falls in quiet hours; move one of them.")
+        return self
 
 
 class Preferences(BaseModel):

@@ -27,7 +27,12 @@ JPush credentials live in Secrets Manager (JPUSH_SECRET_ARN, the secret string
 pushed to and kept for the container. Without JPUSH_SECRET_ARN, JPush devices are skipped.
 
 Powertools BatchProcessor reports failed records one by one, so one bad record never
-replays the batch.
+replays the batch. A failed record is held back before SQS offers it again: 10 s,
+doubling to 60 s for urgent requests and 15 minutes for the rest, until it expires or
+the queue's maxReceiveCount moves it to the dead-letter queue (whose alarm pages
+someone). A reminder held back by quiet hours is dropped once the member has checked in
+on its day; a message that is not a request at all is logged and dropped (retrying
+cannot mend it).
 """
 
 from __future__ import annotations
@@ -51,12 +56,12 @@ from functions.notifications.repository import SenderRepository, inbox_id
 from shared import aws
 from shared.clock import system_clock
 from shared.notifications import render, schedule
-from shared.notifications.notify import MAX_DELAY_SECONDS, Queue
+from shared.notifications.notify import MAX_DELAY_SECONDS, Queue, is_urgent
 from shared.notifications.providers import Device, Outcome, Provider, Push
 from shared.observability import instrument, logger
 from shared.settings import NotificationsSettings, settings
 
-Result = Literal["delivered", "expired", "opted_out", "deferred"]
+Result = Literal["delivered", "expired", "opted_out", "deferred", "checked_in", "malformed"]
 DEFAULT_LOCALE = "zh-CN"
 
 # The preference that turns a category off; absent: it cannot be turned off.
@@ -71,7 +76,14 @@ ALWAYS_GENERIC = frozenset({"counsellor_alert", "safety"})
 # Repeated reminders replace each other on the device; everything else stands alone.
 SHARED_COLLAPSE = {"reminder": "reminder"}
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Retries of a failed request: 10 s, 20 s, 40 s ... up to these ceilings.
+FIRST_RETRY = 10
+URGENT_RETRY_CEILING = 60
+RETRY_CEILING = MAX_DELAY_SECONDS
+
+# A batch whose every record failed is answered like any other (each one listed), so the
+# retry delays set per record stand instead of the whole invocation erroring.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class PushesToRetry(Exception):
@@ -246,6 +258,10 @@ def deliver(request: Mapping[str, Any], deps: Dependencies, now: datetime) -> Re
     if OPT_OUT.get(category) in (prefs.get("opt_outs") or []):
         logger.info("notification category turned off", extra=log)
         return "opted_out"
+    day = request.get("day")
+    if category == "reminder" and day and str(prefs.get("last_checkin_day") or "") >= str(day):
+        logger.info("reminder dropped: the member has checked in", extra=log)
+        return "checked_in"
     zone = str(prefs.get("time_zone") or deps.default_time_zone)
     if category in QUIET:
         delay = deferral_seconds(now, prefs, zone)
@@ -313,10 +329,33 @@ def _push_to_devices(
 # --- the Lambda --------------------------------------------------------------------------
 
 
+def backoff_seconds(receive_count: int, urgent: bool) -> int:
+    """How long a request waits before its next try: doubling from 10 s, at most 60 s for
+    an urgent one and 15 minutes for the rest (until its time-to-live, or the queue's
+    maxReceiveCount moves it to the dead-letter queue)."""
+    ceiling = URGENT_RETRY_CEILING if urgent else RETRY_CEILING
+    return min(ceiling, FIRST_RETRY * 2 ** min(max(receive_count, 1) - 1, 16))
+
+
 def record_handler(record: SQSRecord) -> Result:
-    request = json.loads(record.body)
+    try:
+        request = json.loads(record.body)
+        int(request["expires_at"]), str(request["recipient_id"]), str(request["category"])
+    except (ValueError, TypeError, KeyError):
+        # A producer's bug (notify() builds only valid requests): retrying cannot help.
+        logger.error("not a notification request: dropped", extra={"message_id": record.message_id})
+        return "malformed"
     deps = dependencies()
-    return deliver(request, deps, deps.clock().astimezone(UTC))
+    try:
+        return deliver(request, deps, deps.clock().astimezone(UTC))
+    except Exception:
+        count = int(record.attributes.approximate_receive_count or 1)
+        delay = backoff_seconds(count, is_urgent(request))
+        try:
+            deps.queue.retry_later(request, record.receipt_handle, delay)
+        except Exception:  # SQS's own visibility timeout still brings it back
+            logger.warning("could not set the retry delay", extra={"delay": delay})
+        raise
 
 
 @instrument

@@ -80,6 +80,13 @@ class Queue:
             DelaySeconds=delay_seconds,
         )
 
+    def retry_later(self, request: Mapping[str, Any], receipt_handle: str, seconds: int) -> None:
+        """Keep a received request hidden for `seconds` before SQS offers it again."""
+        sqs = self._sqs if self._sqs is not None else aws.client("sqs")
+        sqs.change_message_visibility(
+            QueueUrl=self.url_for(request), ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
 
 def build_request(
     recipient_id: str,

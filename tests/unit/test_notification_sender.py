@@ -63,9 +63,13 @@ class FakeProvider:
 class FakeQueue:
     def __init__(self) -> None:
         self.sent: list[tuple[dict[str, Any], int]] = []
+        self.delayed: list[tuple[str, int]] = []
 
     def send(self, request: dict[str, Any], delay_seconds: int = 0) -> None:
         self.sent.append((dict(request), delay_seconds))
+
+    def retry_later(self, request: dict[str, Any], receipt_handle: str, seconds: int) -> None:
+        self.delayed.append((receipt_handle, seconds))
 
 
 @pytest.fixture(scope="module")
@@ -570,6 +574,90 @@ def test_a_record_to_retry_is_reported_alone_as_a_batch_item_failure(
     response = sender.handler(event, lambda_context("sender"))
     # Then only the second record is reported failed
     assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["messageId"]}]}
+
+
+def test_a_record_to_retry_waits_longer_each_time_it_comes_back(
+    db: Any,
+    table: str,
+    deps: Dependencies,
+    provider: FakeProvider,
+    queue: FakeQueue,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a device that keeps asking to try again, and a request SQS delivered 3 times
+    member = f"member-{uuid.uuid4().hex[:8]}"
+    add_device(db, table, member, "phone-a")
+    provider.script["phone-a"] = ["retry"]
+    monkeypatch.setattr(sender, "dependencies", lambda: deps)
+    event = sqs_event([request(member)])
+    event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "3"
+    # When the sender handles it
+    response = sender.handler(event, lambda_context("sender"))
+    # Then it fails, and SQS holds it back 40 s (10 s doubled per earlier try)
+    assert len(response["batchItemFailures"]) == 1
+    assert queue.delayed == [(event["Records"][0]["receiptHandle"], 40)]
+
+
+@pytest.mark.parametrize(
+    ("receive_count", "urgent", "seconds"),
+    [
+        (1, False, 10),
+        (2, False, 20),
+        (7, False, 640),
+        (8, False, 900),
+        (500, False, 900),
+        (1, True, 10),
+        (3, True, 40),
+        (4, True, 60),
+        (0, True, 10),
+    ],
+)
+def test_retries_back_off_to_a_ceiling(receive_count: int, urgent: bool, seconds: int) -> None:
+    assert sender.backoff_seconds(receive_count, urgent) == seconds
+
+
+def test_a_message_that_is_not_a_request_is_dropped_not_retried(
+    deps: Dependencies, queue: FakeQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch with a body that is not JSON and one without a recipient
+    monkeypatch.setattr(sender, "dependencies", lambda: deps)
+    event = sqs_event([{"category": "reminder"}])
+    event["Records"].append(dict(event["Records"][0], body="not json", messageId="m-2"))
+    # When the sender handles it
+    response = sender.handler(event, lambda_context("sender"))
+    # Then neither fails (retrying cannot mend them) and nothing is delayed
+    assert response == {"batchItemFailures": []}
+    assert queue.delayed == []
+
+
+def test_a_held_back_reminder_is_dropped_once_the_member_checked_in_that_day(
+    db: Any,
+    table: str,
+    repo: SenderRepository,
+    deps: Dependencies,
+    provider: FakeProvider,
+    user: str,
+) -> None:
+    # Given a member with a device who checked in on the day a reminder was for
+    add_device(db, table, user, "phone-a")
+    db.put_item(
+        TableName=table,
+        Item=to_item(
+            {
+                "pk": partition(user),
+                "sk": "prefs",
+                "time_zone": "Asia/Shanghai",
+                "last_checkin_day": "2026-11-24",
+            }
+        ),
+    )
+    # When that reminder, and one for the next day, are delivered
+    today = sender.deliver(request(user, "reminder", params={}, day="2026-11-24"), deps, NOON)
+    tomorrow = sender.deliver(request(user, "reminder", params={}, day="2026-11-25"), deps, NOON)
+    # Then only the next day's reaches the inbox and the phone
+    assert (today, tomorrow) == ("checked_in", "delivered")
+    assert len(items(db, table, user, "inbox#")) == 1
+    assert provider.devices() == ["phone-a"]
 
 
 # --- the production dependencies ---------------------------------------------------------

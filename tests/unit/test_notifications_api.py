@@ -767,6 +767,15 @@ def test_turning_reminders_off_takes_the_member_out_of_the_index(
         pytest.param({"quiet_hours": {"start": "22:00", "end": "22:00"}}, id="quiet-empty"),
         pytest.param({"quiet_hours": {"start": "22:00", "end": "25:00"}}, id="quiet-bad-end"),
         pytest.param({"quiet_hours": {"start": "22:00"}}, id="quiet-no-end"),
+        pytest.param({"quiet_hours": {"start": "20:30", "end": "22:00"}}, id="reminder-in-quiet"),
+        pytest.param(
+            {"reminder_time": "23:30", "quiet_hours": {"start": "22:00", "end": "07:00"}},
+            id="reminder-in-overnight-quiet",
+        ),
+        pytest.param(
+            {"reminder_time": "06:59", "quiet_hours": {"start": "22:00", "end": "07:00"}},
+            id="reminder-before-quiet-ends",
+        ),
         pytest.param({"opt_outs": ["safety"]}, id="opt-out-safety"),
         pytest.param({"opt_outs": ["counsellor_alert"]}, id="opt-out-counsellor-alert"),
         pytest.param({"opt_outs": ["reminders", "reminders"]}, id="repeated-opt-out"),
@@ -788,6 +797,18 @@ def test_bad_preferences_are_422_and_leave_what_was_stored(
     # Then it is an invalid-input problem and the stored preferences are unchanged
     assert_problem(response, 422, "invalid-input")
     assert stored(db, table, "user-a", "prefs") == before
+
+
+def test_a_reminder_just_as_quiet_hours_end_or_begin_is_accepted(api: TestClient) -> None:
+    # When the reminder is at the minute quiet hours end, and one just before they begin
+    at_end = api.put(
+        PREFS, json={"reminder_time": "07:00", "quiet_hours": {"start": "22:00", "end": "07:00"}}
+    )
+    before = api.put(
+        PREFS, json={"reminder_time": "21:59", "quiet_hours": {"start": "22:00", "end": "07:00"}}
+    )
+    # Then both are saved
+    assert (at_end.status_code, before.status_code) == (200, 200)
 
 
 # --- inbox ---------------------------------------------------------------------------------
