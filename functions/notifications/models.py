@@ -142,9 +142,9 @@ class PreferencesIn(BaseModel):
     @model_validator(mode="after")
     def _reminder_outside_quiet_hours(self) -> PreferencesIn:
         # A reminder held back until quiet hours end would arrive hours late, or expire.
-        if self.reminder_time and self.quiet_hours:
-            if in_window(self.reminder_time, self.quiet_hours.start, self.quiet_hours.end):
-                raise ValueError("The reminder time falls in quiet hours; move one of them.")
+        quiet = self.quiet_hours
+        if self.reminder_time and quiet and in_window(self.reminder_time, quiet.start, quiet.end):
+            raise ValueError("The reminder time falls in quiet hours; move one of them.")
         return self
 
 
