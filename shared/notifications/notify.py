@@ -35,7 +35,8 @@ URGENT_CATEGORIES = frozenset({"counsellor_alert"})
 # Inbox sort keys embed the request id (functions/notifications/repository.py).
 REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-MAX_DELAY_SECONDS = 900  # SQS's longest DelaySeconds
+MAX_DELAY_SECONDS = 900
+MAX_TTL_SECONDS = 86400  # SQS's longest DelaySeconds
 
 
 class NotifySettings(Settings):
@@ -116,8 +117,11 @@ def build_request(
         request_id = uuid.uuid4().hex
     elif not isinstance(request_id, str) or REQUEST_ID.fullmatch(request_id) is None:
         raise ValueError("request_id must be 1-128 characters of [A-Za-z0-9_-].")
-    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int) or ttl_seconds <= 0:
-        raise ValueError("ttl_seconds must be a positive whole number.")
+    if isinstance(ttl_seconds, bool) or not isinstance(ttl_seconds, int):
+        raise ValueError("ttl_seconds must be a whole number of seconds.")
+    if not 0 < ttl_seconds <= MAX_TTL_SECONDS:
+        # The sender's per-device "sent" marks outlive any request by a day.
+        raise ValueError("ttl_seconds must be from 1 to 86400 (a day).")
     if day is not None and (not isinstance(day, str) or DAY.fullmatch(day) is None):
         raise ValueError("day must be YYYY-MM-DD.")
     moment = now if now is not None else datetime.now(UTC)

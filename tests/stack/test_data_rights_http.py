@@ -131,12 +131,26 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
     ).json()
     gone = api.post("journal/entries", headers=auth, json={"body": "delete me"}).json()
     api.delete(f"journal/entries/{gone['id']}", headers=auth)
+    # and a phone registered for push, with a reminder at 20:00
+    push_token = "fcm-" + uuid.uuid4().hex
+    phone = api.put(
+        "devices/export-phone-1",
+        headers=auth,
+        json={"platform": "android", "provider": "fcm", "token": push_token},
+    )
+    assert phone.status_code == 200, phone.text
+    api.put("me/notification-preferences", headers=auth, json={"reminder_time": "20:00"})
 
     # When they export their data and download it
     export = downloaded_export(api, auth)
 
     # Then each feature's file holds what they wrote, opened, and nothing deleted or internal
-    assert sorted(export) == ["accounts", "checkins", "journal", "orgs"]
+    assert sorted(export) == ["accounts", "checkins", "journal", "notifications", "orgs"]
+    notifications = export["notifications"]
+    assert [d["platform"] for d in notifications["devices"]] == ["android"]
+    assert notifications["preferences"]["reminder_time"] == "20:00"
+    assert push_token not in json.dumps(notifications)
+    assert "endpoint_arn" not in json.dumps(notifications)
     assert export["accounts"]["profile"]["display_name"] == "Lan"
     assert [(c["note"], c["tags"]) for c in export["checkins"]["checkins"]] == [
         ("ok day", ["exam"])
@@ -181,6 +195,26 @@ def test_erasure_leaves_no_data_no_id_and_no_account(
     api.get("me", headers=auth)
     api.post("checkins", headers=auth, json={"mood": 2, "note": "bye"})
     api.post("journal/entries", headers=auth, json={"body": "private"})
+    phone = api.put(
+        "devices/erase-phone-1",
+        headers=auth,
+        json={
+            "platform": "ios",
+            "provider": "apns",
+            "token": uuid.uuid4().hex * 2,
+            "apns_environment": "production",
+        },
+    )
+    assert phone.status_code == 200, phone.text
+    sns = client(local_cloud, "sns")
+    endpoints = {
+        e["EndpointArn"]
+        for e in sns.list_endpoints_by_platform_application(
+            PlatformApplicationArn=local_cloud["push_platform_apps"]["apns"]
+        )["Endpoints"]
+        if e["Attributes"].get("CustomUserData") == "erase-phone-1"
+    }
+    assert len(endpoints) == 1
     assert all(count > 0 for count in owned_items(local_cloud, sub).values())
 
     # When they erase their account and the workflow ends
@@ -197,6 +231,10 @@ def test_erasure_leaves_no_data_no_id_and_no_account(
     )
     assert users["Users"] == []
     assert api.get("me", headers=auth).status_code == 401
+    left = sns.list_endpoints_by_platform_application(
+        PlatformApplicationArn=local_cloud["push_platform_apps"]["apns"]
+    )["Endpoints"]
+    assert endpoints.isdisjoint(e["EndpointArn"] for e in left)  # the push token went too
     dump = every_table_dump(local_cloud)
     assert sub.encode() not in dump and username.encode() not in dump
     audit = client(local_cloud, "dynamodb").query(
