@@ -15,6 +15,8 @@ import zipfile
 from typing import Any
 
 import httpx
+import pytest
+from botocore.exceptions import ClientError
 
 from local.deploy import aws_client
 from local.token import id_token
@@ -207,14 +209,12 @@ def test_erasure_leaves_no_data_no_id_and_no_account(
     )
     assert phone.status_code == 200, phone.text
     sns = client(local_cloud, "sns")
-    endpoints = {
-        e["EndpointArn"]
-        for e in sns.list_endpoints_by_platform_application(
-            PlatformApplicationArn=local_cloud["push_platform_apps"]["apns"]
-        )["Endpoints"]
-        if e["Attributes"].get("CustomUserData") == "erase-phone-1"
-    }
-    assert len(endpoints) == 1
+    device = client(local_cloud, "dynamodb").get_item(
+        TableName=local_cloud["tables"]["notifications"],
+        Key={"pk": {"S": f"user#{sub}"}, "sk": {"S": "device#erase-phone-1"}},
+    )["Item"]
+    endpoint = device["endpoint_arn"]["S"]
+    assert sns.get_endpoint_attributes(EndpointArn=endpoint)["Attributes"]["Enabled"] == "true"
     assert all(count > 0 for count in owned_items(local_cloud, sub).values())
 
     # When they erase their account and the workflow ends
@@ -231,10 +231,9 @@ def test_erasure_leaves_no_data_no_id_and_no_account(
     )
     assert users["Users"] == []
     assert api.get("me", headers=auth).status_code == 401
-    left = sns.list_endpoints_by_platform_application(
-        PlatformApplicationArn=local_cloud["push_platform_apps"]["apns"]
-    )["Endpoints"]
-    assert endpoints.isdisjoint(e["EndpointArn"] for e in left)  # the push token went too
+    with pytest.raises(ClientError) as gone:  # the push token went too
+        sns.get_endpoint_attributes(EndpointArn=endpoint)
+    assert gone.value.response["Error"]["Code"] == "NotFound"
     dump = every_table_dump(local_cloud)
     assert sub.encode() not in dump and username.encode() not in dump
     audit = client(local_cloud, "dynamodb").query(
