@@ -22,7 +22,7 @@ UpdateItem. A member who already checked in on the reminder's local day (the day
 `next_due` in their zone, so a late sweep names the same day) is not sent one; either
 way the reminder moves to `next_reminder(slot end, ...)` (daylight saving handled
 there), only if it is still in this slot, so a preferences change made meanwhile wins.
-The request id "reminder-<user>-<local day>" is deterministic: a re-run or a
+The request id (a hash of the member and the local day) is deterministic: a re-run or a
 concurrent run of the same slot asks the sender (idempotent per request id) again, and
 nothing is sent twice. The mark then moves to the current slot, or to the first slot
 where a member failed, so the next run tries that member again.
@@ -30,6 +30,7 @@ where a member failed, so the next run tries that member again.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,7 +73,10 @@ def parse_slot_key(key: str) -> datetime:
 
 
 def reminder_request_id(user_id: str, day: str) -> str:
-    return f"{CATEGORY}-{user_id}-{day}"
+    """The same id for the same member and day (so the sender sends it once), naming
+    neither: request ids are logged."""
+    digest = hashlib.sha256(f"{user_id}|{day}".encode()).hexdigest()[:40]
+    return f"{CATEGORY}-{digest}"
 
 
 def slots_to_sweep(now: datetime, mark: str | None) -> list[datetime]:

@@ -18,6 +18,7 @@ from functions.notifications.logic import preferences_item
 from functions.notifications.models import PreferencesIn
 from functions.notifications.reminder_store import DynamoReminderStore
 from functions.notifications.reminders import MAX_SLOTS, QueueNotify, slots_to_sweep, sweep
+from functions.notifications.reminders import reminder_request_id as rid
 from functions.notifications.repository import NotificationsRepository
 from shared.notifications.notify import Queue
 from shared.notifications.schedule import slot_start
@@ -45,7 +46,7 @@ class RecordingNotify:
         self.failing: set[str] = set()
 
     def __call__(self, user_id: str, category: str, *, request_id: str, day: str) -> None:
-        assert request_id.endswith(day)
+        assert request_id == rid(user_id, day)
         if user_id in self.failing:
             raise RuntimeError("the queue is unavailable")
         self.calls.append((user_id, category, request_id))
@@ -135,8 +136,8 @@ def test_members_due_in_the_slot_are_reminded_once(table: Table, notify: Recordi
     counts = sweep(SLOT_0415, table.store, notify)
     # Then each is reminded once, under the request id of their local day
     assert sorted(notify.calls) == [
-        ("ada", "reminder", "reminder-ada-2026-11-24"),
-        ("bo", "reminder", "reminder-bo-2026-11-24"),
+        ("ada", "reminder", rid("ada", "2026-11-24")),
+        ("bo", "reminder", rid("bo", "2026-11-24")),
     ]
     assert (counts.slots, counts.due, counts.sent) == (1, 2, 2)
 
@@ -162,7 +163,7 @@ def test_member_who_checked_in_yesterday_is_reminded(table: Table, notify: Recor
     # When the 04:15 sweep runs
     sweep(SLOT_0415, table.store, notify)
     # Then they are reminded
-    assert notify.request_ids == ["reminder-ada-2026-11-24"]
+    assert notify.request_ids == [rid("ada", "2026-11-24")]
 
 
 def test_member_due_in_a_later_slot_is_not_touched(table: Table, notify: RecordingNotify) -> None:
@@ -187,7 +188,7 @@ def test_rerunning_the_same_sweep_does_not_send_twice(
     # When the same slot is swept again (a duplicate invocation)
     again = sweep(SLOT_0415, table.store, notify)
     # Then nothing more is asked of the sender
-    assert notify.request_ids == ["reminder-ada-2026-11-24"]
+    assert notify.request_ids == [rid("ada", "2026-11-24")]
     assert again.sent == 0
 
 
@@ -201,7 +202,7 @@ def test_a_reminder_sent_again_carries_the_same_request_id(
     # When the slot is swept again
     sweep(SLOT_0415, table.store, notify)
     # Then the sender sees the same request id twice, so it sends once
-    assert notify.request_ids == ["reminder-ada-2026-11-24"] * 2
+    assert notify.request_ids == [rid("ada", "2026-11-24")] * 2
 
 
 def test_next_due_moves_to_the_next_allowed_local_day(
@@ -228,7 +229,7 @@ def test_next_due_across_spring_forward_keeps_the_local_time(
     # Then the next reminder is 08:00 EDT on 2026-03-08, which is 12:00Z
     prefs = table.prefs("eve")
     assert prefs is not None
-    assert notify.request_ids == ["reminder-eve-2026-03-07"]
+    assert notify.request_ids == [rid("eve", "2026-03-07")]
     assert prefs["next_due"] == "2026-03-08T12:00:00.000Z"
     assert prefs["due_pk"] == "2026-03-08T12:00Z"
 
@@ -242,7 +243,7 @@ def test_a_missed_previous_slot_is_swept_by_the_next_run(
     # When the 04:30 run sweeps
     counts = sweep(datetime(2026, 11, 24, 4, 30, tzinfo=UTC), table.store, notify)
     # Then the member is reminded, and the mark is the 04:30 slot
-    assert notify.request_ids == ["reminder-ada-2026-11-24"]
+    assert notify.request_ids == [rid("ada", "2026-11-24")]
     assert counts.slots == 3  # 04:00 (again), 04:15, 04:30
     assert table.store.sweep_mark() == "2026-11-24T04:30Z"
 
@@ -262,7 +263,7 @@ def test_a_member_whose_reminder_failed_is_tried_again_by_the_next_run(
     sweep(datetime(2026, 11, 24, 4, 45, tzinfo=UTC), table.store, notify)
     # Then the other member was not held up, and the failed one is reminded once
     assert first.failed == 1
-    assert notify.request_ids == ["reminder-bo-2026-11-24", "reminder-ada-2026-11-24"]
+    assert notify.request_ids == [rid("bo", "2026-11-24"), rid("ada", "2026-11-24")]
 
 
 def test_a_preference_change_made_meanwhile_is_not_overwritten(table: Table) -> None:
@@ -344,7 +345,7 @@ def test_sweep_handler_sweeps_the_slot_of_the_clocks_time(
     # When the scheduler invokes the sweep with no scheduled time
     result = reminders.handler({"source": "aws.scheduler"}, lambda_context())
     # Then the member is reminded and the counts come back
-    assert notify.request_ids == ["reminder-ada-2026-11-24"]
+    assert notify.request_ids == [rid("ada", "2026-11-24")]
     assert (result["due"], result["sent"]) == (1, 1)
 
 
@@ -374,7 +375,7 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
     url = sqs.create_queue(QueueName=fresh_name("notify"))["QueueUrl"]
     # When a reminder is asked for
     QueueNotify(Queue(sqs, url))(
-        "ada", "reminder", request_id="reminder-ada-2026-11-24", day="2026-11-24"
+        "ada", "reminder", request_id=rid("ada", "2026-11-24"), day="2026-11-24"
     )
     # Then the queue holds one request in the shape the sender reads: the member, the
     # category and the request id, not urgent
@@ -383,7 +384,7 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
     assert (body["recipient_id"], body["category"], body["request_id"], body["urgent"]) == (
         "ada",
         "reminder",
-        "reminder-ada-2026-11-24",
+        rid("ada", "2026-11-24"),
         False,
     )
     assert body["day"] == "2026-11-24"
@@ -464,3 +465,12 @@ def test_checkin_stream_creates_no_preferences(stream: Table) -> None:
     # Then no preferences item appears (the route's defaults still apply)
     assert result == {"batchItemFailures": []}
     assert stream.prefs("kit") is None
+
+
+def test_a_reminder_request_id_is_stable_per_member_and_day_and_names_neither() -> None:
+    # When the ids of two members' reminders on two days are made
+    ada_today, again = rid("ada-1234", "2026-11-24"), rid("ada-1234", "2026-11-24")
+    others = {rid("ada-1234", "2026-11-25"), rid("bo-5678", "2026-11-24")}
+    # Then the same member and day give the same id, and no id holds the member or the day
+    assert ada_today == again and ada_today not in others and len(others) == 2
+    assert "ada" not in ada_today and "2026" not in ada_today
