@@ -132,6 +132,8 @@ class NotificationsStore(Protocol):
 
     def unread_count(self, user_id: str) -> int: ...
 
+    def correct_unread(self, user_id: str, seen: int, actual: int) -> bool: ...
+
     def mark_read(self, user_id: str, sk: str, at: str) -> bool: ...
 
     def mark_all_read(self, user_id: str, at: str) -> int: ...
@@ -541,6 +543,23 @@ class NotificationsRepository:
                 return 0
             raise
         return 1
+
+    def correct_unread(self, user_id: str, seen: int, actual: int) -> bool:
+        """Set the unread counter to `actual` if it still holds `seen` (nothing delivered or
+        read meanwhile); False if it changed. For entries that expired unread."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(user_id, UNREAD),
+                UpdateExpression="SET unread = :actual",
+                ConditionExpression="unread = :seen",
+                ExpressionAttributeValues=to_item({":actual": actual, ":seen": seen}),
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def _reset_counter_if_none_unread(self, user_id: str) -> None:
         counter = self._get(user_id, UNREAD)

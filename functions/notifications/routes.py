@@ -254,13 +254,20 @@ def list_notifications(
 ) -> InboxPage:
     scope = f"notifications|{identity.user_id}"
     secret = cursor_secret()
+    unread = repo.unread_count(identity.user_id)  # read first: see correct_unread
     items, last_key = repo.inbox_page(
         identity.user_id, limit, decode_cursor(cursor, scope, secret), int(now().timestamp())
     )
+    if cursor is None and last_key is None:
+        # The whole inbox is on this page: an entry that expired unread (after 90 days)
+        # must not keep the badge up. Only if the counter did not move meanwhile.
+        actual = sum(1 for i in items if not i.get("read_at"))
+        if actual != unread and repo.correct_unread(identity.user_id, unread, actual):
+            unread = actual
     return InboxPage(
         items=[to_inbox_entry(i) for i in items],
         next_cursor=encode_cursor(last_key, scope, secret),
-        unread_count=repo.unread_count(identity.user_id),
+        unread_count=unread,
     )
 
 

@@ -317,3 +317,61 @@ def test_a_dead_token_disables_that_device_only(
     assert listed[devices["ios"]]["enabled"] is True
     (refused,) = pushes_to(double, devices["jpush"])
     assert refused["status"] == 400
+
+
+def test_a_new_time_zone_from_put_me_moves_the_reminder(
+    api: httpx.Client, new_member: Enrol
+) -> None:
+    # Given a member in Shanghai with a reminder at 20:00
+    member = new_member(zoneinfo="Asia/Shanghai")
+    saved = api.put("me/notification-preferences", headers=member, json={"reminder_time": "20:00"})
+    assert saved.status_code == 200, saved.text
+    before = saved.json()["next_reminder_at"]
+
+    # When they move to London with PUT /me
+    moved = api.put("me", headers=member, json={"time_zone": "Europe/London"})
+    assert moved.status_code == 200, moved.text
+
+    # Then, through the accounts stream, the reminder is 20:00 London time
+    def followed() -> dict[str, Any] | None:
+        prefs = dict(api.get("me/notification-preferences", headers=member).json())
+        return prefs if prefs["time_zone"] == "Europe/London" else None
+
+    after = until(followed, "the preferences follow the new zone")
+    at = datetime.fromisoformat(after["next_reminder_at"].replace("Z", "+00:00"))
+    assert at.astimezone(ZoneInfo("Europe/London")).strftime("%H:%M") == "20:00"
+    assert after["next_reminder_at"] != before
+
+
+def test_a_token_registered_by_another_account_leaves_the_first(
+    api: httpx.Client, new_member: Enrol
+) -> None:
+    # Given a phone registered by one member
+    first, second = new_member(), new_member()
+    phone = {"platform": "android", "provider": "jpush", "token": f"reg-{uuid.uuid4().hex}"}
+    assert api.put("devices/shared-phone-1", headers=first, json=phone).status_code == 200
+
+    # When someone else signs in on it and registers the same token
+    assert api.put("devices/shared-phone-2", headers=second, json=phone).status_code == 200
+
+    # Then only the second account has the phone
+    first_devices = api.get("devices", headers=first).json()["items"]
+    second_devices = api.get("devices", headers=second).json()["items"]
+    assert first_devices == []
+    assert [d["installation_id"] for d in second_devices] == ["shared-phone-2"]
+
+
+def test_bad_device_and_preference_input_is_a_problem(api: httpx.Client, new_member: Enrol) -> None:
+    member = new_member()
+    cases = [
+        ("put", "devices/short", {"platform": "ios", "provider": "apns", "token": "t"}, 422),
+        ("put", "devices/phone-12345", {"platform": "ios", "provider": "apns", "token": "t"}, 422),
+        ("put", "devices/phone-12345", {"platform": "pager", "provider": "fcm", "token": "t"}, 422),
+        ("put", "me/notification-preferences", {"reminder_time": "25:00"}, 422),
+        ("post", "notifications/unknown-id/read", None, 404),
+        ("delete", "devices/never-registered", None, 404),
+    ]
+    for method, path, body, status in cases:
+        answer = api.request(method.upper(), path, headers=member, json=body)
+        assert answer.status_code == status, (path, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json"), path

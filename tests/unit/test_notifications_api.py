@@ -19,6 +19,7 @@ from functions.notifications.logic import PlatformApps, PushEndpoints
 from functions.notifications.repository import (
     NotificationsRepository,
     SenderRepository,
+    inbox_sk,
     partition,
     token_pk,
 )
@@ -860,6 +861,42 @@ def test_inbox_pages_newest_first_with_the_unread_count(
         ["New message 1"],
     ]
     assert counts == [5, 5, 5]
+
+
+def test_an_entry_that_expired_unread_no_longer_counts(
+    api: TestClient, repo: NotificationsRepository, db: Any, table: str, now: MovableClock
+) -> None:
+    # Given two unread notifications, the older of which has passed its 90 days
+    deliver(repo, "user-a", 1)
+    deliver(repo, "user-a", 2)
+    first = inbox_sk(f"{stamp(1)}~req-1")
+    assert first is not None
+    db.update_item(
+        TableName=table,
+        Key={"pk": {"S": partition("user-a")}, "sk": {"S": first}},
+        UpdateExpression="SET expires_at = :gone",
+        ExpressionAttributeValues={":gone": {"N": "1"}},
+    )
+    now.now = START + dt.timedelta(hours=1)
+    # When the whole inbox is read, twice
+    answers = [api.get("/notifications").json() for _ in range(2)]
+    # Then only the live entry shows, and the count agrees with it (and stays agreed)
+    assert [a["unread_count"] for a in answers] == [1, 1]
+    assert [[i["title"] for i in a["items"]] for a in answers] == [["New message 2"]] * 2
+    assert repo.unread_count("user-a") == 1
+
+
+def test_a_partial_inbox_page_leaves_the_unread_count_alone(
+    api: TestClient, repo: NotificationsRepository, now: MovableClock
+) -> None:
+    # Given three unread notifications
+    for n in range(1, 4):
+        deliver(repo, "user-a", n)
+    now.now = START + dt.timedelta(hours=1)
+    # When only the first page of one is read
+    answer = api.get("/notifications", params={"limit": 1}).json()
+    # Then the count is the counter's: the page cannot tell what the others are
+    assert answer["unread_count"] == 3 and repo.unread_count("user-a") == 3
 
 
 def test_an_inbox_entry_reads_as_the_sender_wrote_it(
