@@ -200,10 +200,15 @@ def seed_items(rng: random.Random) -> Seeded:
             due = None if n % REMINDERS_OFF_EVERY == 0 else rng.choice(elsewhere)
         # The due ones remind every day (so the slot is known); the others on some days.
         days = list(DAYS) if n < DUE + FEW_DUE else sorted(rng.sample(DAYS, rng.randint(1, 7)))
+        wall = _wall_time(due, zone) if due else None
+        # Quiet hours for one in three, where they leave the reminder time free (as the
+        # API requires).
         quiet = {"start": "22:30", "end": "07:00"} if n % 3 == 0 else None
+        if quiet and wall and models.in_window(wall, quiet["start"], quiet["end"]):
+            quiet = None
         prefs = models.PreferencesIn.model_validate(
             {
-                "reminder_time": _wall_time(due, zone) if due else None,
+                "reminder_time": wall,
                 "reminder_days": days,
                 "quiet_hours": quiet,
                 "opt_outs": ["announcements"] if n % 7 == 0 else [],
