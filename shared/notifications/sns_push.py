@@ -89,12 +89,17 @@ def belongs_to(endpoint_arn: str, platform_application_arn: str) -> bool:
     """Whether the endpoint is one of the platform application's.
 
     An endpoint's ARN extends its application's: "...:app/APNS/name" makes
-    "...:endpoint/APNS/name/<id>" (both as CreatePlatformEndpoint answers them).
+    "...:endpoint/APNS/name/<id>" (both as CreatePlatformEndpoint answers them). The
+    local emulator answers "...:app/APNS/name/<id>" instead, which no AWS endpoint can
+    be, so that form is taken too (else every registration there would create again).
     """
     if ":app/" not in platform_application_arn:
         return False
-    prefix = platform_application_arn.replace(":app/", ":endpoint/", 1) + "/"
-    return endpoint_arn.startswith(prefix)
+    prefixes = (
+        platform_application_arn.replace(":app/", ":endpoint/", 1) + "/",
+        platform_application_arn + "/",
+    )
+    return endpoint_arn.startswith(prefixes)
 
 
 class SnsEndpoints:

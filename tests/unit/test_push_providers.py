@@ -614,6 +614,16 @@ def test_an_application_whose_name_extends_another_does_not_claim_its_endpoints(
     assert belongs_to(endpoint, app) is False
 
 
+def test_the_local_emulators_endpoint_form_belongs_to_its_application() -> None:
+    # Given the endpoint ARN ministack answers: the application's ARN and an id
+    app = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:app/APNS/stack-apns"
+    emulated = f"{app}/0f4c"
+    # When its application and a longer-named one are asked / Then only its own claims it
+    assert belongs_to(emulated, app) is True
+    assert belongs_to(emulated, app.replace("stack-apns", "stack-apns-sandbox")) is False
+    assert belongs_to(f"{app}-sandbox/0f4c", app) is False
+
+
 def test_an_invalid_token_while_registering_is_a_refused_token() -> None:
     # Given SNS refusing the token itself
     error = ClientError(
