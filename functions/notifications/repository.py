@@ -263,21 +263,26 @@ class NotificationsRepository:
         ).get("Attributes")
         return from_item(deleted) if deleted else None
 
-    def _token_holders(self, token_key: str) -> Iterator[dict[str, Any]]:
-        """The keys (pk, sk) of the device items holding a token, from the ByToken index."""
+    def _index(self, index: str, key: str, value: str) -> Iterator[dict[str, Any]]:
+        """The raw items of one partition of a (keys-only) index, page by page."""
         args: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": BY_TOKEN,
-            "KeyConditionExpression": "token_pk = :token",
-            "ExpressionAttributeValues": to_item({":token": token_key}),
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": to_item({":v": value}),
         }
         while True:
             response = self._db.query(**args)
-            for item in response.get("Items", []):
-                yield {"pk": item["pk"], "sk": item["sk"]}
+            yield from response.get("Items", [])
             if "LastEvaluatedKey" not in response:
                 return
             args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _token_holders(self, token_key: str) -> Iterator[dict[str, Any]]:
+        """The keys (pk, sk) of the device items holding a token, from the ByToken index."""
+        for item in self._index(BY_TOKEN, "token_pk", token_key):
+            yield {"pk": item["pk"], "sk": item["sk"]}
 
     def _other_holders(self, token_key: str, own: dict[str, Any]) -> Iterator[dict[str, Any]]:
         return (key for key in self._token_holders(token_key) if key != own)
@@ -385,19 +390,8 @@ class NotificationsRepository:
         return True
 
     def due_reminders(self, slot_key: str) -> Iterator[dict[str, Any]]:
-        """The preferences due in one slot (DueReminders: keys and what a sweep needs)."""
-        args: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": DUE_REMINDERS,
-            "KeyConditionExpression": "due_pk = :slot",
-            "ExpressionAttributeValues": to_item({":slot": slot_key}),
-        }
-        while True:
-            response = self._db.query(**args)
-            yield from (from_item(i) for i in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return
-            args["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        """The keys of the preferences due in one slot (the DueReminders index)."""
+        return (from_item(i) for i in self._index(DUE_REMINDERS, "due_pk", slot_key))
 
     # --- inbox -----------------------------------------------------------------------------
 
