@@ -1,0 +1,211 @@
+"""The crisis follow-up workflow's steps (statemachines/crisis_followup.asl.json; no HTTP).
+
+One Lambda, one `action` per step. Every step writes an audit record to the member's
+organisation's chain (shared/audit.py), so each transition can be proven afterwards.
+
+- `opened`: the case's workflow run began.
+- `notify`: tell the counsellors of this tier, from the organisation's rota now
+  (shared/orgs/duty.py): tier 1 the primary (imminent: primary and backup together),
+  tier 2 the backup, tier 3 the duty officer (with the escalation phone in the audit
+  detail). Each through the counsellor alert queue (shared/notifications/notify.py),
+  which never carries anything about the member. Nobody on duty is recorded, not an
+  error: the timeout escalates.
+- `await_ack`, `await_answer`, `await_closure`: keep the task token on the case, for
+  `POST /cases/{id}/ack`, the member's next check-in and `POST /cases/{id}/close` to
+  resume the run with.
+- `unacknowledged`: the last tier timed out: the `CrisisCaseUnacknowledged` metric
+  (an alarm watches it) and an audit record.
+- `acknowledged`, `closed`: audit records.
+- `plan_follow_up`: the next contact on the schedule (FOLLOW_UP_DAYS, days after the
+  acknowledgement, each FOLLOW_UP_DAY_SECONDS long: 86400, a few seconds in tests).
+- `send_follow_up`: ask the member for a short check-in (a `follow_up` notification).
+- `evaluate_answer`: worse is a higher risk level than the case's, or a mood 2 or more
+  below the mood of the signal that opened it; worse re-escalates at the higher level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Protocol
+
+from shared.clock import system_clock
+from shared.notifications.notify import notify
+from shared.observability import instrument, logger, metrics
+from shared.settings import Settings, settings
+
+SEVERITIES = ("watch", "high", "imminent")
+LAST_TIER = 3
+ACTOR = {"actor_id": "crisis-workflow", "actor_role": "system"}
+
+
+class StepSettings(Settings):
+    follow_up_days: str = "1,3,7,14"
+    follow_up_day_seconds: int = 86400
+
+
+class Tokens(Protocol):
+    """Where a waiting step leaves its task token (the cases repository)."""
+
+    def keep_token(self, case_id: str, kind: str, token: str) -> None: ...
+
+
+class Audit(Protocol):
+    def append(self, org_id: str, **record: Any) -> Any: ...
+
+
+class Duty(Protocol):
+    def at(self, org_id: str, at: datetime) -> Any: ...
+
+
+Notify = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    tokens: Tokens
+    audit: Audit
+    duty: Duty
+    notify: Notify
+    clock: Callable[[], datetime]
+    follow_up_days: tuple[int, ...]
+    day_seconds: int
+
+
+def rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def follow_up_days(text: str) -> tuple[int, ...]:
+    """ "1,3,7,14" as increasing whole days; ValueError for anything else."""
+    days = tuple(int(part) for part in text.split(",") if part.strip())
+    if not days or any(d <= 0 for d in days) or list(days) != sorted(set(days)):
+        raise ValueError("FOLLOW_UP_DAYS must be increasing whole days, e.g. 1,3,7,14")
+    return days
+
+
+def tier_people(duty: Any, tier: int, severity: str) -> list[str]:
+    """Who tier `tier` tells: 1 the primary (imminent: and the backup), 2 the backup,
+    3 the duty officer. Someone already told in an earlier tier is told again: a tier
+    that times out means nobody has answered yet."""
+    if duty is None:
+        return []
+    if tier == 1:
+        wanted = [duty.primary, duty.backup] if severity == "imminent" else [duty.primary]
+    elif tier == 2:
+        wanted = [duty.backup or duty.duty_officer]
+    else:
+        wanted = [duty.duty_officer]
+    return list(dict.fromkeys(p for p in wanted if p))
+
+
+def plan(index: int, days: tuple[int, ...], day_seconds: int) -> dict[str, Any]:
+    """The follow-up after `index` done so far: how long to wait for it, or done."""
+    if index >= len(days):
+        return {"index": index, "done": True, "wait_seconds": 0}
+    before = days[index - 1] if index else 0
+    return {"index": index + 1, "done": False, "wait_seconds": (days[index] - before) * day_seconds}
+
+
+def worse(case_severity: str, opening_mood: Any, answer: Mapping[str, Any]) -> tuple[bool, str]:
+    """Whether the member's answer is worse than the case, and the severity to go on at."""
+    level = str(answer.get("level") or "none")
+    mood, higher = answer.get("mood"), rank(level) > rank(case_severity)
+    dropped = (
+        isinstance(mood, int)
+        and isinstance(opening_mood, int)
+        and not isinstance(mood, bool)
+        and opening_mood - mood >= 2
+    )
+    if higher:
+        return True, level
+    return bool(dropped), case_severity
+
+
+# --- the steps ---------------------------------------------------------------------------
+
+
+def _audit(deps: Dependencies, event: Mapping[str, Any], action: str, **detail: str | int) -> None:
+    deps.audit.append(
+        str(event.get("org_id") or "none"),
+        **ACTOR,
+        action=f"case.{action}",
+        target_type="case",
+        target_id=str(event["case_id"]),
+        detail=detail or None,
+    )
+
+
+def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
+    action = str(event["action"])
+    case_id = str(event["case_id"])
+    tier = int(event.get("tier") or 1)
+    severity = str(event.get("severity") or "watch")
+    if action == "notify":
+        duty = deps.duty.at(str(event.get("org_id") or ""), deps.clock())
+        people = tier_people(duty, tier, severity)
+        for person in people:
+            deps.notify(person, "counsellor_alert", urgent=True)
+        _audit(deps, event, "notified", tier=tier, severity=severity, people=len(people))
+        return {"tier": tier, "notified": len(people)}
+    if action in ("await_ack", "await_answer", "await_closure"):
+        deps.tokens.keep_token(case_id, action.removeprefix("await_"), str(event["token"]))
+        _audit(deps, event, f"awaiting_{action.removeprefix('await_')}", tier=tier)
+        return {}
+    if action == "unacknowledged":
+        metrics.add_metric(name="CrisisCaseUnacknowledged", unit="Count", value=1)
+        _audit(deps, event, "unacknowledged", severity=severity)
+        return {"alarm": True}
+    if action == "plan_follow_up":
+        done_so_far = int((event.get("follow_up") or {}).get("index") or 0)
+        return plan(done_so_far, deps.follow_up_days, deps.day_seconds)
+    if action == "send_follow_up":
+        deps.notify(str(event["user_id"]), "follow_up")
+        _audit(deps, event, "follow_up_sent", number=int(event["follow_up"]["index"]))
+        return {"sent": True}
+    if action == "evaluate_answer":
+        is_worse, level = worse(severity, event.get("opening_mood"), event.get("answer") or {})
+        _audit(deps, event, "answer_evaluated", worse=int(is_worse))
+        return {"worse": is_worse, "severity": level}
+    if action in ("opened", "acknowledged", "closed"):
+        _audit(deps, event, action, tier=tier)
+        return {}
+    raise ValueError(f"unknown step {action!r}")
+
+
+# --- the Lambda --------------------------------------------------------------------------
+
+
+@cache
+def dependencies() -> Dependencies:  # pragma: no cover - production wiring
+    from functions.crisis.cases import CasesRepository
+
+    from shared import aws
+    from shared.audit import AuditLog
+    from shared.orgs.duty import duty_lookup
+
+    config = settings(StepSettings)
+    return Dependencies(
+        tokens=CasesRepository.from_environment(),
+        audit=AuditLog(aws.client("dynamodb"), settings(AuditSettings).audit_table),
+        duty=duty_lookup(),
+        notify=notify,
+        clock=lambda: system_clock().astimezone(UTC),
+        follow_up_days=follow_up_days(config.follow_up_days),
+        day_seconds=int(config.follow_up_day_seconds),
+    )
+
+
+class AuditSettings(Settings):
+    audit_table: str = ""
+
+
+@instrument
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = step(event, dependencies())
+    logger.info(
+        "crisis step", extra={"action": event.get("action"), "case_id": event.get("case_id")}
+    )
+    return result

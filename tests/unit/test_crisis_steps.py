@@ -1,0 +1,160 @@
+"""The crisis workflow's steps with fakes for the cases, the audit chain, the rota and notify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from functions.crisis.steps import Dependencies, follow_up_days, plan, step, tier_people, worse
+
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+
+
+@dataclass
+class OnDuty:
+    primary: str | None = "wang"
+    backup: str | None = "liu"
+    duty_officer: str | None = "zhao"
+
+
+class Fakes:
+    def __init__(self, duty: OnDuty | None = None) -> None:
+        self.tokens: list[tuple[str, str, str]] = []
+        self.audited: list[tuple[str, dict[str, Any]]] = []
+        self.notified: list[tuple[str, str, dict[str, Any]]] = []
+        self.duty = duty if duty is not None else OnDuty()
+        self.asked: list[tuple[str, datetime]] = []
+
+    def keep_token(self, case_id: str, kind: str, token: str) -> None:
+        self.tokens.append((case_id, kind, token))
+
+    def append(self, org_id: str, **record: Any) -> None:
+        self.audited.append((org_id, record))
+
+    def at(self, org_id: str, at: datetime) -> OnDuty | None:
+        self.asked.append((org_id, at))
+        return self.duty
+
+    def notify(self, recipient: str, category: str, **options: Any) -> None:
+        self.notified.append((recipient, category, options))
+
+    def deps(self) -> Dependencies:
+        return Dependencies(
+            tokens=self,
+            audit=self,
+            duty=self,
+            notify=self.notify,
+            clock=lambda: NOW,
+            follow_up_days=(1, 3, 7, 14),
+            day_seconds=2,
+        )
+
+
+def event(action: str, **fields: Any) -> dict[str, Any]:
+    return {"action": action, "case_id": "case-1", "org_id": "demo-school", "tier": 1} | fields
+
+
+@pytest.mark.parametrize(
+    ("tier", "severity", "told"),
+    [
+        (1, "imminent", ["wang", "liu"]),
+        (1, "high", ["wang"]),
+        (1, "watch", ["wang"]),
+        (2, "high", ["liu"]),
+        (3, "high", ["zhao"]),
+    ],
+)
+def test_each_tier_tells_its_counsellors_through_the_alert_queue(
+    tier: int, severity: str, told: list[str]
+) -> None:
+    # Given the demo rota
+    fakes = Fakes()
+    # When a tier is notified
+    result = step(event("notify", tier=tier, severity=severity), fakes.deps())
+    # Then exactly its people get an urgent counsellor alert, and the step is audited
+    assert [(r, c) for r, c, _ in fakes.notified] == [(p, "counsellor_alert") for p in told]
+    assert all(options == {"urgent": True} for _, _, options in fakes.notified)
+    assert result == {"tier": tier, "notified": len(told)}
+    ((org, record),) = fakes.audited
+    assert (org, record["action"], record["target_id"]) == (
+        "demo-school",
+        "case.notified",
+        "case-1",
+    )
+    assert fakes.asked == [("demo-school", NOW)]
+
+
+def test_tier_two_without_a_backup_goes_to_the_duty_officer() -> None:
+    assert tier_people(OnDuty(backup=None), 2, "high") == ["zhao"]
+
+
+def test_nobody_on_duty_is_recorded_and_lets_the_timeout_escalate() -> None:
+    fakes = Fakes()
+    fakes.duty = None  # type: ignore[assignment]
+    result = step(event("notify", severity="imminent"), fakes.deps())
+    assert result == {"tier": 1, "notified": 0} and fakes.notified == []
+    assert fakes.audited[0][1]["detail"]["people"] == 0
+
+
+@pytest.mark.parametrize("kind", ["ack", "answer", "closure"])
+def test_a_waiting_step_keeps_its_token_on_the_case(kind: str) -> None:
+    fakes = Fakes()
+    step(event(f"await_{kind}", token="tok-123"), fakes.deps())
+    assert fakes.tokens == [("case-1", kind, "tok-123")]
+    assert fakes.audited[0][1]["action"] == f"case.awaiting_{kind}"
+
+
+def test_follow_ups_wait_the_days_between_contacts_then_end() -> None:
+    # Given the schedule 1, 3, 7, 14 days, a day being 2 s
+    waits, done_so_far = [], 0
+    while True:
+        planned = plan(done_so_far, (1, 3, 7, 14), 2)
+        if planned["done"]:
+            break
+        waits.append(planned["wait_seconds"])
+        done_so_far = planned["index"]
+    # Then the waits are the gaps between contact days
+    assert waits == [2, 4, 8, 14]
+
+
+def test_send_follow_up_asks_the_member_for_a_check_in() -> None:
+    fakes = Fakes()
+    step(event("send_follow_up", user_id="mei", follow_up={"index": 2}), fakes.deps())
+    assert fakes.notified == [("mei", "follow_up", {})]
+
+
+@pytest.mark.parametrize(
+    ("case", "opening_mood", "answer", "expected"),
+    [
+        ("high", 3, {"level": "imminent", "mood": 3}, (True, "imminent")),
+        ("watch", 4, {"level": "none", "mood": 2}, (True, "watch")),
+        ("high", 3, {"level": "high", "mood": 2}, (False, "high")),
+        ("high", 3, {"level": "watch", "mood": 3}, (False, "high")),
+        ("watch", 3, {"level": "none", "mood": True}, (False, "watch")),
+        ("watch", None, {"mood": 1}, (False, "watch")),
+    ],
+)
+def test_an_answer_is_worse_when_the_risk_rises_or_mood_falls_by_two(
+    case: str, opening_mood: Any, answer: dict[str, Any], expected: tuple[bool, str]
+) -> None:
+    assert worse(case, opening_mood, answer) == expected
+
+
+def test_the_last_tier_timing_out_raises_the_alarm_and_is_audited() -> None:
+    fakes = Fakes()
+    assert step(event("unacknowledged", severity="imminent"), fakes.deps()) == {"alarm": True}
+    assert fakes.audited[0][1]["action"] == "case.unacknowledged"
+
+
+@pytest.mark.parametrize("text", ["", "3,1", "1,1", "0,2", "a,b", "-1"])
+def test_a_bad_follow_up_schedule_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        follow_up_days(text)
+
+
+def test_an_unknown_step_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        step(event("dance"), Fakes().deps())
