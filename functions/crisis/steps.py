@@ -53,7 +53,18 @@ class Tokens(Protocol):
 
 
 class Audit(Protocol):
-    def append(self, org_id: str, **record: Any) -> Any: ...
+    def append(
+        self,
+        org_id: str,
+        *,
+        actor_id: str,
+        actor_role: str,
+        action: str,
+        target_type: str,
+        target_id: str,
+        detail: Mapping[str, str | int] | None = None,
+        at: datetime | None = None,
+    ) -> Any: ...
 
 
 class Duty(Protocol):
@@ -130,7 +141,8 @@ def worse(case_severity: str, opening_mood: Any, answer: Mapping[str, Any]) -> t
 def _audit(deps: Dependencies, event: Mapping[str, Any], action: str, **detail: str | int) -> None:
     deps.audit.append(
         str(event.get("org_id") or "none"),
-        **ACTOR,
+        actor_id=ACTOR["actor_id"],
+        actor_role=ACTOR["actor_role"],
         action=f"case.{action}",
         target_type="case",
         target_id=str(event["case_id"]),

@@ -31,7 +31,7 @@ class Fakes:
     def keep_token(self, case_id: str, kind: str, token: str) -> None:
         self.tokens.append((case_id, kind, token))
 
-    def append(self, org_id: str, **record: Any) -> None:
+    def append(self, org_id: str, **record: Any) -> None:  # the AuditLog.append keywords
         self.audited.append((org_id, record))
 
     def at(self, org_id: str, at: datetime) -> OnDuty | None:

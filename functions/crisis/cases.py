@@ -1,0 +1,511 @@
+"""The cases table: the only code that knows its keys (crisis feature; no HTTP).
+
+Items, partition `pk`, sort `sk`:
+
+| pk                 | sk                   | what                                             |
+|--------------------|----------------------|--------------------------------------------------|
+| `member#<user_id>` | `open`               | the member's open case (`case_id`)               |
+| `member#<user_id>` | `case#<case_id>`     | every case of the member (their export, erasure) |
+| `member#<user_id>` | `seen#<source id>`   | a signal taken in (`case_id`), for 30 days       |
+| `member#<user_id>` | `key`                | wrapped data key of the crisis vault (`edk`)     |
+| `case#<case_id>`   | `#case`              | the case                                         |
+| `case#<case_id>`   | `signal#<source id>` | a signal attached to it                          |
+
+- **One open case per member.** A case is opened in one TransactWriteItems with the
+  `open` pointer, put only if absent: of ten signals at once, one opens the case and
+  the others lose the condition, read the pointer and attach. Closing the case must
+  delete the pointer in the same transaction as it sets the status `closed`.
+- **A case** (`#case`) holds `status` (open, acknowledged, following_up, closed),
+  `severity` (watch < high < imminent: raised, never lowered), `revision` (1 at opening,
+  bumped exactly when the severity rises, so the workflow's execution name
+  `<case_id>-r<revision>` is new exactly then), `org_id` ("none" for a member of no
+  organisation), `created_at`, `signals` (how many are attached: every attach is
+  conditional on the count it read, an optimistic lock), the workflow's task tokens
+  (`token_ack`, `token_answer`, `token_closure`) and the counsellor list's index keys.
+  A raise puts an acknowledged case back to `open`: the new run asks for a fresh
+  acknowledgement at the higher severity.
+- **A signal** (`signal#<source id>`) keeps its level plain and its reason codes exactly
+  as the source sealed them (`reasons_ct`, under the source feature's purpose and key;
+  `source` and `item_id` say which, for opening: the intake never sees them in plain).
+- **Replays change nothing.** The source id names the write that carried the signal
+  (functions/crisis/intake_logic.py). The `seen#` marker, put only if absent in the same
+  transaction, is per member rather than per case, so a record replayed after its case
+  was closed does not open another. It outlives every replay: a stream keeps records
+  24 hours, and the intake's on-failure queue holds only where to read them again.
+- **Counsellor list**: GSI `ByOrgStatus`, `list_pk` = `org#<org_id>#<status>`, `list_sk`
+  = `<9 - severity rank>#<created_at>#<case_id>`, so one ascending Query lists imminent
+  cases first, then high, then watch, each oldest first. It projects the case's plain
+  fields, never its tokens.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.clock import utc_iso
+from shared.dynamo import from_item, to_item
+from shared.settings import Settings
+
+SEVERITIES = ("watch", "high", "imminent")
+STATUSES = ("open", "acknowledged", "following_up", "closed")
+OPEN, CLOSED = "open", "closed"
+NO_ORG = "none"  # a member of no organisation: the workflow's fallback (no rota) applies
+BY_ORG_STATUS = "ByOrgStatus"
+TOKEN_KINDS = frozenset({"ack", "answer", "closure"})
+
+CASE = "#case"
+POINTER = "open"
+KEY = "key"
+SEEN_SECONDS = 30 * 86400
+
+MAX_ATTEMPTS = 16  # ten writers at once need at most ten rounds: each round one succeeds
+PAUSE_SECONDS = 0.01
+
+
+class CasesSettings(Settings):
+    cases_table: str
+
+
+def member_pk(user_id: str) -> str:
+    return f"member#{user_id}"
+
+
+def case_pk(case_id: str) -> str:
+    return f"case#{case_id}"
+
+
+def signal_sk(source_id: str) -> str:
+    return f"signal#{source_id}"
+
+
+def seen_sk(source_id: str) -> str:
+    return f"seen#{source_id}"
+
+
+def rank(severity: str) -> int:
+    """1 watch, 2 high, 3 imminent; 0 for anything else."""
+    return SEVERITIES.index(severity) + 1 if severity in SEVERITIES else 0
+
+
+def list_pk(org_id: str, status: str) -> str:
+    return f"org#{org_id}#{status}"
+
+
+def list_sk(severity: str, created_at: str, case_id: str) -> str:
+    """Imminent (6) sorts before high (7) before watch (8); then the oldest first."""
+    return f"{9 - rank(severity)}#{created_at}#{case_id}"
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    user_id: str
+    org_id: str
+    status: str
+    severity: str
+    revision: int
+    created_at: str
+    updated_at: str
+    signals: int
+    opening_mood: int | None = None
+
+    @property
+    def execution_name(self) -> str:
+        """The workflow run of this revision: a second start of it is a replay."""
+        return f"{self.case_id}-r{self.revision}"
+
+    def as_item(self) -> dict[str, Any]:
+        return {
+            "pk": case_pk(self.case_id),
+            "sk": CASE,
+            "case_id": self.case_id,
+            "user_id": self.user_id,
+            "org_id": self.org_id,
+            "status": self.status,
+            "severity": self.severity,
+            "revision": self.revision,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "signals": self.signals,
+            "opening_mood": self.opening_mood,
+            "list_pk": list_pk(self.org_id, self.status),
+            "list_sk": list_sk(self.severity, self.created_at, self.case_id),
+        }
+
+
+def case_from_item(item: Mapping[str, Any]) -> Case:
+    return Case(
+        case_id=str(item["case_id"]),
+        user_id=str(item["user_id"]),
+        org_id=str(item["org_id"]),
+        status=str(item["status"]),
+        severity=str(item["severity"]),
+        revision=int(item["revision"]),
+        created_at=str(item["created_at"]),
+        updated_at=str(item["updated_at"]),
+        signals=int(item["signals"]),
+        opening_mood=item.get("opening_mood"),
+    )
+
+
+@dataclass(frozen=True)
+class Attached:
+    """What a signal did: the case as it now stands, and whether the signal opened it,
+    raised its severity, or had been taken in before (a replay: nothing changed).
+    Unpacks as (case, started, raised)."""
+
+    case: Case
+    started: bool
+    raised: bool
+    replayed: bool = False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.case, self.started, self.raised))
+
+
+@dataclass(frozen=True)
+class IncomingSignal:
+    """A signal to attach: its plain fields, and the reasons as the source sealed them."""
+
+    user_id: str
+    org_id: str
+    severity: str
+    source_id: str
+    sealed_reasons: bytes | None
+    now: datetime
+    source: str | None = None
+    item_id: str | None = None
+    mood: int | None = None
+
+
+class CasesBusy(Exception):
+    """The case kept changing under every attempt; the stream record is retried whole."""
+
+
+class _Again(Exception):
+    """Another writer got there first: read again and retry."""
+
+
+class _Replayed(Exception):
+    """The signal's `seen#` marker exists: it was taken in before."""
+
+
+def _cancellation_codes(error: ClientError) -> list[str] | None:
+    """Each transaction item's reason code, or None if `error` is not a cancelled transaction."""
+    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    reasons = error.response.get("CancellationReasons") or []
+    return [str(r.get("Code") or "None") for r in reasons]
+
+
+class CasesRepository:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        sleep: Callable[[float], None] = time.sleep,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+    ) -> None:
+        self._db = client
+        self._table = table
+        self._sleep = sleep
+        self._new_id = new_id
+
+    @classmethod
+    def from_environment(cls) -> CasesRepository:  # pragma: no cover - production wiring
+        from shared import aws
+        from shared.settings import settings
+
+        return cls(aws.client("dynamodb"), settings(CasesSettings).cases_table)
+
+    # --- reads -------------------------------------------------------------------------
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def case(self, case_id: str) -> Case | None:
+        item = self._get(case_pk(case_id), CASE)
+        return case_from_item(item) if item else None
+
+    def open_case_of(self, user_id: str) -> Case | None:
+        pointer = self._get(member_pk(user_id), POINTER)
+        return self.case(str(pointer["case_id"])) if pointer else None
+
+    def signals(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's signal items (plain fields and the source's ciphertext), one Query."""
+        found: list[dict[str, Any]] = []
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": to_item({":p": case_pk(case_id), ":s": "signal#"}),
+        }
+        while True:
+            page = self._db.query(**args)
+            found += [from_item(i) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return found
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def page(
+        self,
+        org_id: str,
+        status: str,
+        limit: int,
+        start_key: dict[str, Any] | None = None,
+        severity: str | None = None,
+    ) -> tuple[list[Case], dict[str, Any] | None]:
+        """One Query of the counsellor list: imminent first, then the oldest."""
+        condition = "list_pk = :p"
+        values: dict[str, Any] = {":p": list_pk(org_id, status)}
+        if severity is not None:
+            condition += " AND begins_with(list_sk, :s)"
+            values[":s"] = f"{9 - rank(severity)}#"
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_ORG_STATUS,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+            "Limit": limit,
+        }
+        if start_key:
+            args["ExclusiveStartKey"] = to_item(start_key)
+        response = self._db.query(**args)
+        last = response.get("LastEvaluatedKey")
+        cases = [case_from_item(from_item(i)) for i in response.get("Items", [])]
+        return cases, (from_item(last) if last else None)
+
+    # --- the workflow's task tokens -----------------------------------------------------
+
+    def keep_token(self, case_id: str, kind: str, token: str) -> None:
+        """Leave a waiting step's task token on the case (ack, answer or closure)."""
+        if kind not in TOKEN_KINDS:
+            raise ValueError(f"unknown token kind {kind!r}")
+        self._db.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": case_pk(case_id), "sk": CASE}),
+            UpdateExpression="SET #t = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#t": f"token_{kind}"},
+            ExpressionAttributeValues=to_item({":t": token}),
+        )
+
+    # --- the crisis vault's key store (shared/vault.py) ---------------------------------
+
+    def load_key(self, user_id: str) -> bytes | None:
+        item = self._get(member_pk(user_id), KEY)
+        return bytes(item["edk"]) if item else None
+
+    def store_key(self, user_id: str, edk: bytes) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=to_item({"pk": member_pk(user_id), "sk": KEY, "edk": edk}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # --- signals ----------------------------------------------------------------------
+
+    def attach_signal(
+        self,
+        user_id: str,
+        org_id: str,
+        severity: str,
+        source_id: str,
+        sealed_reasons: bytes | None,
+        now: datetime,
+        *,
+        source: str | None = None,
+        item_id: str | None = None,
+        mood: int | None = None,
+    ) -> Attached:
+        """Open the member's case with this signal, or attach it to the open one and raise
+        the severity if it is higher (never lower). A signal taken in before changes nothing.
+        """
+        if rank(severity) == 0:
+            raise ValueError(f"not a severity: {severity!r}")
+        signal = IncomingSignal(
+            user_id, org_id, severity, source_id, sealed_reasons, now, source, item_id, mood
+        )
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return self._attach_once(signal)
+            except _Again:
+                # Jittered, growing pauses spread the writers of one member apart.
+                self._sleep(random.uniform(0, PAUSE_SECONDS * 2 ** min(attempt, 4)))
+        raise CasesBusy("the case kept changing; the record will be retried")
+
+    def _attach_once(self, signal: IncomingSignal) -> Attached:
+        try:
+            pointer = self._get(member_pk(signal.user_id), POINTER)
+            if pointer is None:
+                return self._open(signal, replacing=None)
+            found = self._get(case_pk(str(pointer["case_id"])), CASE)
+            if found is None or found["status"] == CLOSED:
+                # A pointer left by a close that did not remove it: the next case replaces it.
+                return self._open(signal, replacing=str(pointer["case_id"]))
+            return self._attach(case_from_item(found), signal)
+        except _Replayed:
+            return self._replayed(signal)
+
+    def _open(self, signal: IncomingSignal, replacing: str | None) -> Attached:
+        stamp = utc_iso(signal.now)
+        case = Case(
+            case_id=self._new_id(),
+            user_id=signal.user_id,
+            org_id=signal.org_id,
+            status=OPEN,
+            severity=signal.severity,
+            revision=1,
+            created_at=stamp,
+            updated_at=stamp,
+            signals=1,
+            opening_mood=signal.mood,
+        )
+        pointer: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_item(
+                {"pk": member_pk(signal.user_id), "sk": POINTER, "case_id": case.case_id}
+            ),
+        }
+        if replacing is None:
+            pointer["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            pointer["ConditionExpression"] = "case_id = :old"
+            pointer["ExpressionAttributeValues"] = to_item({":old": replacing})
+        index = {"pk": member_pk(signal.user_id), "sk": f"case#{case.case_id}"}
+        items = [
+            {"Put": pointer},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(case.as_item()),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": to_item(index | {"created_at": stamp})}},
+            *self._signal_writes(case, signal),
+        ]
+        self._transact(items, seen_at=len(items) - 2)
+        return Attached(case, started=True, raised=False)
+
+    def _attach(self, case: Case, signal: IncomingSignal) -> Attached:
+        raised = rank(signal.severity) > rank(case.severity)
+        now = utc_iso(signal.now)
+        after = replace(case, updated_at=now, signals=case.signals + 1)
+        sets = ["updated_at = :now", "signals = :after"]
+        values: dict[str, Any] = {
+            ":now": now,
+            ":after": after.signals,
+            ":seen": case.signals,
+            ":closed": CLOSED,
+        }
+        if raised:
+            after = replace(
+                after, severity=signal.severity, revision=case.revision + 1, status=OPEN
+            )
+            fresh = after.as_item()
+            sets += [
+                "severity = :severity",
+                "revision = :revision",
+                "#status = :open",
+                "list_pk = :list_pk",
+                "list_sk = :list_sk",
+            ]
+            values |= {
+                ":severity": after.severity,
+                ":revision": after.revision,
+                ":open": OPEN,
+                ":list_pk": fresh["list_pk"],
+                ":list_sk": fresh["list_sk"],
+            }
+        items = [
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": to_item({"pk": member_pk(case.user_id), "sk": POINTER}),
+                    "ConditionExpression": "case_id = :id",
+                    "ExpressionAttributeValues": to_item({":id": case.case_id}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_item({"pk": case_pk(case.case_id), "sk": CASE}),
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    # The count read is the lock: any write since then makes this one retry.
+                    "ConditionExpression": "signals = :seen AND #status <> :closed",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_item(values),
+                }
+            },
+            *self._signal_writes(case, signal),
+        ]
+        self._transact(items, seen_at=len(items) - 2)
+        return Attached(after, started=False, raised=raised)
+
+    def _signal_writes(self, case: Case, signal: IncomingSignal) -> list[dict[str, Any]]:
+        """The `seen#` marker (put only if absent) and the signal item: always the last two."""
+        expires = int(signal.now.timestamp()) + SEEN_SECONDS
+        seen = {
+            "pk": member_pk(signal.user_id),
+            "sk": seen_sk(signal.source_id),
+            "case_id": case.case_id,
+            "expires_at": expires,
+        }
+        item = {
+            "pk": case_pk(case.case_id),
+            "sk": signal_sk(signal.source_id),
+            "case_id": case.case_id,
+            "source_id": signal.source_id,
+            "source": signal.source,
+            "item_id": signal.item_id,
+            "severity": signal.severity,
+            "received_at": utc_iso(signal.now),
+            "mood": signal.mood,
+            "reasons_ct": signal.sealed_reasons,
+        }
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_item(seen),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": to_item(item)}},
+        ]
+
+    def _transact(self, items: list[dict[str, Any]], seen_at: int) -> None:
+        """Write all or nothing; _Replayed if the signal was seen, _Again if another won."""
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            codes = _cancellation_codes(error)
+            if codes is None:
+                raise
+            if seen_at < len(codes) and codes[seen_at] == "ConditionalCheckFailed":
+                raise _Replayed from error
+            raise _Again from error
+
+    def _replayed(self, signal: IncomingSignal) -> Attached:
+        seen = self._get(member_pk(signal.user_id), seen_sk(signal.source_id))
+        case = self.case(str(seen["case_id"])) if seen else None
+        if case is None:
+            raise _Again  # the marker expired or its case is gone: take the signal in anew
+        return Attached(case, started=False, raised=False, replayed=True)

@@ -1,0 +1,481 @@
+"""The risk intake: which stream records are signals (pure), and the handler on moto's
+DynamoDB and Step Functions (a dummy state machine): a case per member, a workflow run
+per revision, replays that start nothing new."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeSerializer
+
+from functions.crisis import intake, intake_logic
+from functions.crisis.cases import CasesRepository
+from functions.crisis.intake import Dependencies, Memberships, Workflow
+from tests.support.events import lambda_context
+from tests.support.moto_cloud import REGION, fresh_name, moto_clients
+from tests.support.tables import create_table
+from tests.unit.test_crisis_cases import LinedUp, make_cases_table
+
+NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
+MEMBER = "5f1c7a2e-member-sub"
+BLOB = b"\x01\x9a\x02sealed reasons"
+CHECKINS, JOURNAL = "checkins-table", "journal-table"
+ACCOUNT = "123456789012"
+_serialize = TypeSerializer().serialize
+
+
+# --- records as DynamoDB streams deliver them ---------------------------------------------
+
+
+def _wire(value: Any) -> dict[str, Any]:
+    """One attribute as the Lambda event's JSON has it (binary as base64 text)."""
+    serialized = dict(_serialize(value))
+    if "B" in serialized:
+        serialized["B"] = base64.b64encode(serialized["B"]).decode()
+    return serialized
+
+
+def image(**fields: Any) -> dict[str, Any]:
+    return {k: _wire(v) for k, v in fields.items() if v is not None}
+
+
+def checkin(level: str, day: str = "2026-11-24", stamp: str = "2026-11-24T12:59:00.000Z") -> Any:
+    """A stored check-in (functions/checkins/repository.py): the level plain, reasons sealed."""
+    return image(
+        user_id=MEMBER,
+        date=day,
+        mood=1,
+        risk={"level": level},
+        risk_level=level,
+        reasons_ct=BLOB if level != "none" else None,
+        created_at="2026-11-24T08:00:00.000Z",
+        updated_at=stamp,
+        org_id="school",
+    )
+
+
+def record(
+    name: str,
+    table: str,
+    keys: dict[str, Any],
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    n: int = 1,
+) -> dict[str, Any]:
+    change: dict[str, Any] = {
+        "Keys": image(**keys),
+        "SequenceNumber": str(n),
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if old is not None:
+        change["OldImage"] = old
+    if new is not None:
+        change["NewImage"] = new
+    return {
+        "eventID": f"event-{n}",
+        "eventName": name,
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}/stream/2026",
+        "dynamodb": change,
+    }
+
+
+def checkin_record(name: str, old: Any, new: Any, day: str = "2026-11-24", n: int = 1) -> Any:
+    return record(name, CHECKINS, {"user_id": MEMBER, "date": day}, old, new, n)
+
+
+def batch(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": list(records)}
+
+
+def plain(raw: dict[str, Any]) -> dict[str, Any]:
+    """An image deserialized the way Powertools does (binary left as the event's text)."""
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import StreamRecord
+
+    return StreamRecord({"NewImage": raw}).new_image
+
+
+# --- which records are signals (pure) -----------------------------------------------------
+
+
+@pytest.mark.parametrize("level", ["watch", "high", "imminent"])
+def test_a_new_risky_checkin_is_a_signal_at_its_level(level: str) -> None:
+    # Given a check-in written with a risk level
+    new = plain(checkin(level))
+    # When the record is judged
+    found = intake_logic.signal(
+        "INSERT", "checkins", {"user_id": MEMBER, "date": "2026-11-24"}, {}, new
+    )
+    # Then it is a signal of that member and level, named by the write, reasons still sealed
+    assert found == intake_logic.Signal(
+        user_id=MEMBER,
+        severity=level,
+        source="checkins",
+        item_id="2026-11-24",
+        source_id="checkins:2026-11-24:2026-11-24T12:59:00.000Z",
+        sealed_reasons=BLOB,
+        mood=1,
+    )
+
+
+def test_a_checkin_without_risk_is_no_signal() -> None:
+    keys = {"user_id": MEMBER, "date": "2026-11-24"}
+    assert intake_logic.signal("INSERT", "checkins", keys, {}, plain(checkin("none"))) is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("high", "high"), ("imminent", "high"), ("high", "watch")]
+)
+def test_a_rewrite_that_does_not_raise_the_level_is_no_signal(before: str, after: str) -> None:
+    keys = {"user_id": MEMBER, "date": "2026-11-24"}
+    old, new = plain(checkin(before)), plain(checkin(after, stamp="2026-11-24T14:00:00.000Z"))
+    assert intake_logic.signal("MODIFY", "checkins", keys, old, new) is None
+
+
+def test_a_rewrite_that_raises_the_level_is_a_new_signal() -> None:
+    # Given a watch check-in rewritten the same day at high
+    keys = {"user_id": MEMBER, "date": "2026-11-24"}
+    old, new = plain(checkin("watch")), plain(checkin("high", stamp="2026-11-24T14:00:00.000Z"))
+    # When judged, then it is a signal with an id of its own (the rewrite's stamp)
+    found = intake_logic.signal("MODIFY", "checkins", keys, old, new)
+    assert found is not None and found.severity == "high"
+    assert found.source_id == "checkins:2026-11-24:2026-11-24T14:00:00.000Z"
+
+
+def test_a_removal_is_no_signal() -> None:
+    keys = {"user_id": MEMBER, "date": "2026-11-24"}
+    assert intake_logic.signal("REMOVE", "checkins", keys, plain(checkin("imminent")), {}) is None
+
+
+def test_a_journal_entry_is_named_by_its_id_and_version() -> None:
+    # Given a journal entry at version 3 whose lexicon found a high risk
+    new = plain(
+        image(
+            user_id=MEMBER,
+            entry_id="e-42",
+            version=3,
+            updated_at="2026-11-24T12:00:00.000Z",
+            risk={"level": "high", "recommended_screener": None},
+            risk_level="high",
+            reasons_ct=BLOB,
+        )
+    )
+    # When judged
+    found = intake_logic.signal(
+        "INSERT", "journal", {"user_id": MEMBER, "entry_id": "e-42"}, {}, new
+    )
+    # Then the version names the write (not "3.0" or Decimal noise), and the mood is unknown
+    assert found is not None
+    assert (found.source_id, found.mood) == ("journal:e-42:3", None)
+
+
+def test_a_screening_is_named_by_its_key_and_when_it_was_taken() -> None:
+    # Given a C-SSRS screening (functions/screenings/repository.py: never rewritten)
+    sk = "screening#2026-11-24T12:00:00.000Z#s-1"
+    new = plain(
+        image(
+            user_id=MEMBER,
+            sk=sk,
+            id="s-1",
+            tier="high",
+            risk={"level": "imminent"},
+            risk_level="imminent",
+            created_at="2026-11-24T12:00:00.000Z",
+            reasons_ct=BLOB,
+        )
+    )
+    # When judged, then it is an imminent signal named by its key and its creation
+    found = intake_logic.signal("INSERT", "screenings", {"user_id": MEMBER, "sk": sk}, {}, new)
+    assert found is not None and found.severity == "imminent"
+    assert found.source_id == f"screenings:{sk}:2026-11-24T12:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"user_id": MEMBER, "entry_id": "#meta", "edk": b"k"},
+        {"user_id": MEMBER, "entry_id": "e-1", "deleted": True, "version": 4},
+        {"user_id": MEMBER, "date": "#key", "edk": b"k"},
+    ],
+)
+def test_items_without_a_risk_are_no_signal(item: dict[str, Any]) -> None:
+    keys = {k: v for k, v in item.items() if k in ("user_id", "entry_id", "date")}
+    assert intake_logic.signal("INSERT", "journal", keys, {}, plain(image(**item))) is None
+
+
+def test_a_stream_is_named_by_its_feature_else_its_table() -> None:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{CHECKINS}/stream/2026-11-24T00:00:00.000"
+    assert intake_logic.source_of(arn, {CHECKINS: "checkins"}) == "checkins"
+    assert intake_logic.source_of(arn, {}) == CHECKINS
+
+
+def test_numbers_read_from_an_image_are_plain() -> None:
+    assert intake_logic.revision({"version": Decimal("7")}) == "7"
+    assert intake_logic.mood({"mood": Decimal("2")}) == 2
+    assert intake_logic.mood({"mood": True}) is None
+
+
+# --- the handler ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handlers flush Powertools metrics; metrics left by earlier tests need a namespace."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PeerSupportTest")
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[dict[str, Any]]:
+    with moto_clients("dynamodb", "stepfunctions") as clients:
+        yield clients
+
+
+class World:
+    """Tables and a state machine of this test's own, and the intake wired to them."""
+
+    def __init__(self, clients: dict[str, Any]) -> None:
+        self.db, self.sfn = clients["dynamodb"], clients["stepfunctions"]
+        self.cases_table = make_cases_table(self.db)
+        self.orgs_table = create_table(self.db, "OrgsTable", fresh_name("orgs"))
+        self.machine = self.sfn.create_state_machine(
+            name=fresh_name("crisis"),
+            definition=json.dumps(
+                {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+            ),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/crisis",
+        )["stateMachineArn"]
+        self.cases = CasesRepository(self.db, self.cases_table, sleep=lambda _: None)
+
+    def deps(self, db: Any = None, sfn: Any = None, machine: str | None = None) -> Dependencies:
+        return Dependencies(
+            cases=CasesRepository(db or self.db, self.cases_table, sleep=lambda _: None),
+            organisation=Memberships(db or self.db, self.orgs_table).org_of,
+            workflow=Workflow(sfn or self.sfn, machine or self.machine),
+            sources={CHECKINS: "checkins", JOURNAL: "journal"},
+            clock=lambda: NOW,
+        )
+
+    def member_of(self, org_id: str, user_id: str = MEMBER) -> None:
+        """The membership item the orgs feature writes (shared/orgs/keys.py)."""
+        self.db.put_item(
+            TableName=self.orgs_table,
+            Item={"pk": {"S": f"user#{user_id}"}, "sk": {"S": "org"}, "org_id": {"S": org_id}},
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        found = self.sfn.list_executions(stateMachineArn=self.machine)["executions"]
+        return sorted(found, key=lambda e: e["name"])
+
+    def run_input(self, name: str) -> dict[str, Any]:
+        arn = f"{self.machine.replace(':stateMachine:', ':execution:')}:{name}"
+        return dict(json.loads(self.sfn.describe_execution(executionArn=arn)["input"]))
+
+
+@pytest.fixture
+def world(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> World:
+    made = World(aws)
+    made.member_of("school")
+    wired = made.deps()
+    monkeypatch.setattr(intake, "dependencies", lambda: wired)
+    return made
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    return intake.handler(event, lambda_context("risk-intake"))
+
+
+def test_a_risky_checkin_opens_a_case_and_starts_its_first_run(world: World) -> None:
+    # Given a member of the school
+    # When their high check-in arrives on the stream
+    result = handle(batch(checkin_record("INSERT", None, checkin("high"))))
+    # Then their case is open and its run r1 started with the case's facts
+    assert result == {"batchItemFailures": []}
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and (case.org_id, case.severity) == ("school", "high")
+    assert [r["name"] for r in world.runs()] == [f"{case.case_id}-r1"]
+    assert world.run_input(f"{case.case_id}-r1") == {
+        "case_id": case.case_id,
+        "user_id": MEMBER,
+        "org_id": "school",
+        "severity": "high",
+        "revision": 1,
+        "opening_mood": 1,
+    }
+
+
+def test_a_member_of_no_organisation_still_gets_a_case_and_a_run(world: World) -> None:
+    # Given a member with no membership item
+    world.db.delete_item(
+        TableName=world.orgs_table, Key={"pk": {"S": f"user#{MEMBER}"}, "sk": {"S": "org"}}
+    )
+    # When their imminent check-in arrives
+    handle(batch(checkin_record("INSERT", None, checkin("imminent"))))
+    # Then the case is under org "none" and its run started (the workflow's fallback)
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and case.org_id == "none"
+    assert len(world.runs()) == 1
+
+
+def test_a_raise_starts_the_next_revisions_run_and_an_attach_starts_none(world: World) -> None:
+    # Given a watch case
+    handle(batch(checkin_record("INSERT", None, checkin("watch", day="2026-11-23"), "2026-11-23")))
+    # When a watch journal entry, then an imminent check-in arrive
+    entry = image(
+        user_id=MEMBER, entry_id="e-1", version=1, risk={"level": "watch"}, reasons_ct=BLOB
+    )
+    handle(batch(record("INSERT", JOURNAL, {"user_id": MEMBER, "entry_id": "e-1"}, None, entry, 2)))
+    after_attach = len(world.runs())
+    handle(batch(checkin_record("INSERT", None, checkin("imminent"), n=3)))
+    # Then only the raise started a run: r2, at imminent
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and (case.severity, case.revision, case.signals) == ("imminent", 2, 3)
+    assert after_attach == 1
+    assert [r["name"] for r in world.runs()] == [f"{case.case_id}-r1", f"{case.case_id}-r2"]
+    assert world.run_input(f"{case.case_id}-r2")["severity"] == "imminent"
+
+
+def test_a_replayed_record_starts_no_second_run(world: World) -> None:
+    # Given a check-in that opened a case
+    event = batch(checkin_record("INSERT", None, checkin("high")))
+    handle(event)
+    case = world.cases.open_case_of(MEMBER)
+    # When the same record is delivered twice more
+    assert handle(event) == handle(event) == {"batchItemFailures": []}
+    # Then the case is as it was and there is still one run
+    assert world.cases.open_case_of(MEMBER) == case
+    assert len(world.runs()) == 1
+
+
+def test_execution_already_exists_counts_as_success(world: World) -> None:
+    # Given a case whose run has ended (the name is taken for good)
+    event = batch(checkin_record("INSERT", None, checkin("high")))
+    handle(event)
+    (run,) = world.runs()
+    world.sfn.stop_execution(executionArn=run["executionArn"])
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None
+    # When the workflow is asked for that run again, directly and through a replayed record
+    started = Workflow(world.sfn, world.machine).start(case)
+    result = handle(event)
+    # Then ExecutionAlreadyExists is an answer, not a failure
+    assert started is False
+    assert result == {"batchItemFailures": []}
+    assert len(world.runs()) == 1
+
+
+def test_a_run_that_could_not_start_is_started_by_the_replay(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given Step Functions refusing the start once (here: a state machine that is not there)
+    broken = world.deps(machine=world.machine + "-missing")
+    monkeypatch.setattr(intake, "dependencies", lambda: broken)
+    event = batch(
+        checkin_record("INSERT", None, checkin("high")),
+        checkin_record("INSERT", None, checkin("none", day="2026-11-23"), "2026-11-23", n=2),
+    )
+    # When the batch is handled, the signal's record fails; then the stream delivers it again
+    failed = handle(event)
+    monkeypatch.setattr(intake, "dependencies", world.deps)
+    retried = handle(event)
+    # Then the case was written once, and the replay started its run
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    assert retried == {"batchItemFailures": []}
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and case.signals == 1
+    assert [r["name"] for r in world.runs()] == [f"{case.case_id}-r1"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        checkin_record(
+            "MODIFY", checkin("high"), checkin("high", stamp="2026-11-24T15:00:00.000Z")
+        ),
+        checkin_record("REMOVE", checkin("imminent"), None),
+        checkin_record("INSERT", None, checkin("none")),
+    ],
+    ids=["modify-not-raising", "remove", "no-risk"],
+)
+def test_records_that_are_no_signal_change_nothing(world: World, change: dict[str, Any]) -> None:
+    assert handle(batch(change)) == {"batchItemFailures": []}
+    assert world.cases.open_case_of(MEMBER) is None
+    assert world.runs() == []
+
+
+class RecordingLogger:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def _log(self, message: str, *args: Any, **kwargs: Any) -> None:
+        self.lines.append(json.dumps([message, args, kwargs], default=str))
+
+    info = debug = warning = error = exception = _log
+
+
+def test_logs_name_the_case_never_the_member(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the intake's log lines recorded
+    recorded = RecordingLogger()
+    monkeypatch.setattr(intake, "logger", recorded)
+    # When a signal opens a case
+    handle(batch(checkin_record("INSERT", None, checkin("high"))))
+    # Then the log names the case, and nowhere the member
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and any(case.case_id in line for line in recorded.lines)
+    assert not any(MEMBER in line for line in recorded.lines)
+
+
+class Atomic:
+    """A moto client whose calls are each atomic, as AWS's are, when threads share it."""
+
+    def __init__(self, client: Any, lock: threading.Lock) -> None:
+        self._client, self._lock = client, lock
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+
+        def call(**kwargs: Any) -> Any:
+            with self._lock:
+                return method(**kwargs)
+
+        return call
+
+
+SEVERITIES = [
+    "watch",
+    "high",
+    "watch",
+    "imminent",
+    "high",
+    "watch",
+    "high",
+    "watch",
+    "watch",
+    "high",
+]
+
+
+def test_ten_signals_at_once_make_one_case_and_one_run_per_revision(world: World) -> None:
+    # Given ten risky check-ins of one member, all finding the member without a case
+    deps = world.deps(db=LinedUp(world.db, 10), sfn=Atomic(world.sfn, threading.Lock()))
+    signals = [
+        intake_logic.Signal(MEMBER, severity, "checkins", f"d{n}", f"checkins:d{n}:1", BLOB, None)
+        for n, severity in enumerate(SEVERITIES)
+    ]
+    # When they are taken in concurrently
+    with ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda s: intake.take_in(s, deps), signals))
+    # Then there is one case, and exactly one run for each of its revisions
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and (case.severity, case.signals) == ("imminent", 10)
+    assert {attached.case.case_id for attached, _ in results} == {case.case_id}
+    wanted = [f"{case.case_id}-r{n}" for n in range(1, case.revision + 1)]
+    assert [r["name"] for r in world.runs()] == sorted(wanted)
+    assert sum(ran for _, ran in results) == case.revision
