@@ -193,7 +193,6 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
 @cache
 def dependencies() -> Dependencies:  # pragma: no cover - production wiring
     from functions.crisis.cases import CasesRepository
-
     from shared import aws
     from shared.audit import AuditLog
     from shared.orgs.duty import duty_lookup
