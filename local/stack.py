@@ -23,12 +23,15 @@ TABLE_OUTPUTS = {
     "orgs": "OrgsTableName",
     "audit": "AuditTableName",
     "notifications": "NotificationsTableName",
+    "screenings": "ScreeningsTableName",
+    "cases": "CasesTableName",
 }
 
 
 STATE_MACHINE_OUTPUTS = {
     "erasure": "ErasureStateMachineArn",
     "export": "ExportStateMachineArn",
+    "crisis_followup": "CrisisFollowUpStateMachineArn",
 }
 DATA_RIGHTS_SUFFIX = "DataRightsFunctionName"
 
@@ -66,6 +69,9 @@ def describe(
             "notifications": outputs["NotificationsFunctionName"],
             "notification_sender": outputs["NotificationSenderFunctionName"],
             "reminders": outputs["ReminderFunctionName"],
+            "screenings": outputs["ScreeningsFunctionName"],
+            "risk_intake": outputs["RiskIntakeFunctionName"],
+            "crisis_steps": outputs["CrisisStepsFunctionName"],
         },
         "notify_queues": {
             "requests": outputs["NotifyQueueUrl"],

@@ -19,6 +19,11 @@ FAST_TIMERS: dict[str, str] = {
     "ErasureSweepSeconds": "5",
     "RevocationCacheSeconds": "2",
     "RosterCacheSeconds": "2",
+    "AckTimeoutImminentSeconds": "4",
+    "AckTimeoutHighSeconds": "4",
+    "AckTimeoutWatchSeconds": "4",
+    "FollowUpDaySeconds": "2",
+    "FollowUpAnswerSeconds": "6",
 }
 
 # The emulator's factor on Step Functions Wait states (and retry intervals); 0 makes

@@ -160,6 +160,8 @@ def test_no_function_may_touch_another_features_table() -> None:
         "ResourcesTable": "resource",
         "OrgsTable": "orgs",
         "NotificationsTable": "notifications",
+        "CasesTable": "crisis",
+        "ScreeningsTable": "screenings",
     }
     # Other functions may read the roster and the rota through shared/orgs, and only read.
     readers = {"OrgsTable": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}}
