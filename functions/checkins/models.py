@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
@@ -64,6 +64,13 @@ class Checkin(BaseModel):
             "Only in the response to a write whose risk is high or imminent: "
             "{message, lang, resources} with the crisis lines for the member's region "
             "(the shape of GET /resources/crisis). Never stored."
+        ),
+    )
+    next_step: Literal["cssrs"] | None = Field(
+        default=None,
+        description=(
+            'Only in the response to a write whose PHQ-9 item 9 is above 0: "cssrs", so the '
+            "app offers the C-SSRS screener (POST /screenings/cssrs) at once. Never stored."
         ),
     )
 

@@ -126,7 +126,8 @@ class CheckinsRepository:
         keeps its created_at; fields absent from the new version are removed.
         """
         data = checkin.model_dump(
-            mode="json", exclude={"date", "created_at", "crisis_resources", "note", "tags"}
+            mode="json",
+            exclude={"date", "created_at", "crisis_resources", "next_step", "note", "tags"},
         )
         data["risk"].pop("reasons", None)
         data["org_id"] = org_id

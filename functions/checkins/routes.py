@@ -166,6 +166,10 @@ def post_checkin(
         from shared.resources.for_member import crisis_lines  # only a risky check-in pays
 
         stored.crisis_resources = crisis_lines(identity, now())
+    # The chain in MISSION.md: PHQ-9 item 9 > 0 -> offer the C-SSRS screener at once. Read
+    # from the stored risk, so a replayed Idempotency-Key answers the same.
+    if stored.risk.recommended_screener == "cssrs":
+        stored.next_step = "cssrs"
     return stored
 
 

@@ -105,6 +105,36 @@ def test_checkin_response_carries_scores_and_risk(api: TestClient) -> None:
     }
 
 
+def test_an_item9_positive_checkin_answers_with_next_step_cssrs(api: TestClient) -> None:
+    # Given a PHQ-9 with item 9 answered 1 (total 1)
+    # When posted
+    body = post(api, instruments={"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}).json()
+    # Then the app is told to offer the C-SSRS screener next, with the crisis lines
+    assert body["next_step"] == "cssrs"
+    assert body["crisis_resources"]["resources"]
+
+
+def test_a_severe_phq9_with_item9_at_0_has_no_next_step(api: TestClient) -> None:
+    # Given a severe PHQ-9 (20) whose item 9 is 0
+    # When posted
+    body = post(api, instruments={"phq9": [3, 3, 3, 3, 3, 3, 2, 0, 0]}).json()
+    # Then the risk is high but no screener is offered
+    assert body["risk"]["level"] == "high"
+    assert body["next_step"] is None
+
+
+def test_next_step_is_in_the_answer_only_never_stored(
+    api: TestClient, repo: FakeCheckinsRepository
+) -> None:
+    # Given an item-9-positive check-in was posted
+    post(api, instruments={"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]})
+    # When the day is read back
+    body = api.get("/checkins/2026-05-02").json()
+    # Then the stored check-in holds no next step (the answer to the write did)
+    assert body["next_step"] is None
+    assert repo.items[("user-a", "2026-05-02")]["next_step"] is None
+
+
 def test_checkin_is_stored_for_the_caller_and_read_back_by_date(api: TestClient) -> None:
     # Given a check-in for yesterday with a note
     post(api, date="2026-05-01", emotions=["calm"], tags=["walk"])
