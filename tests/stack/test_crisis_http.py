@@ -1,0 +1,91 @@
+"""The crisis follow-up on the local cloud (issue 10, work in progress): a risky check-in
+opens a case through the stream and the intake, the workflow tells the on-duty counsellor,
+and with nobody acknowledging it escalates to the backup, the duty officer, then the alarm.
+Timeouts are deployed at a few seconds (local/timers.py FAST_TIMERS)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from local.deploy import aws_client
+
+Login = Callable[..., dict[str, str]]
+DEADLINE = 90.0
+ITEM9 = {"mood": 2, "instruments": {"phq9": [1, 1, 1, 1, 1, 1, 1, 1, 2]}}
+
+
+def until(check: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
+    started = time.monotonic()
+    while time.monotonic() - started < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"not within {deadline:.0f} s: {what}")
+
+
+def states_entered(sfn: Any, execution_arn: str) -> list[str]:
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
+    ]
+
+
+def test_an_item9_check_in_reaches_the_counsellor_and_escalates_unanswered(
+    local_cloud: dict[str, Any],
+    api: httpx.Client,
+    new_member: Callable[..., dict[str, str]],
+    login: Login,
+) -> None:
+    # Given a member on the demo school's roster (their membership item, as an invitation
+    # writes it) and the counsellors on its rota
+    member = new_member(org_id="demo-school")
+    user_id = api.get("me", headers=member).json()["user_id"]
+    aws_client("dynamodb", local_cloud["aws_endpoint_url"], local_cloud["region"]).put_item(
+        TableName=local_cloud["tables"]["orgs"],
+        Item={"pk": {"S": f"user#{user_id}"}, "sk": {"S": "org"}, "org_id": {"S": "demo-school"}},
+    )
+    sfn = aws_client("stepfunctions", local_cloud["aws_endpoint_url"], local_cloud["region"])
+    machine = local_cloud["state_machines"]["crisis_followup"]
+    before = {e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+    staff = [login(name) for name in ("counsellor-wang", "counsellor-liu", "officer-zhao")]
+    alerts_before = alerts(api, staff)
+
+    # When they check in with PHQ-9 item 9 above 0
+    answer = api.post("checkins", headers=member, json=ITEM9)
+
+    # Then the response offers the C-SSRS at once, a workflow run starts for a new case,
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["next_step"] == "cssrs"
+    run = until(
+        lambda: [
+            e
+            for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+            if e["name"] not in before
+        ],
+        "a crisis workflow run starts",
+    )
+    assert len(run) == 1 and run[0]["name"].endswith("-r1")
+    # and, nobody acknowledging, it goes through every tier to the alarm
+    path = until(
+        lambda: (
+            (s := states_entered(sfn, run[0]["executionArn"])) and "AwaitAckAfterAlarm" in s and s
+        ),
+        "the escalation reaches the alarm",
+    )
+    assert path.count("Notify") == 3 and "Unacknowledged" in path
+    # and the primary, the backup and the duty officer each get a counsellor alert
+    until(lambda: alerts(api, staff) >= alerts_before + 3, "three tiers of counsellor alerts")
+
+
+def alerts(api: httpx.Client, staff: list[dict[str, str]]) -> int:
+    """How many counsellor alerts the demo school's duty staff have in all."""
+    total = 0
+    for headers in staff:
+        page = api.get("notifications", headers=headers, params={"limit": 100}).json()
+        total += sum(i["category"] == "counsellor_alert" for i in page["items"])
+    return total
