@@ -22,6 +22,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
         "journal",
         "orgs",
         "notifications",
+        "screenings",
+        "crisis",
     )
 } | {
     "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),

@@ -72,6 +72,7 @@ def describe(
             "screenings": outputs["ScreeningsFunctionName"],
             "risk_intake": outputs["RiskIntakeFunctionName"],
             "crisis_steps": outputs["CrisisStepsFunctionName"],
+            "crisis": outputs["CrisisApiFunctionName"],
         },
         "notify_queues": {
             "requests": outputs["NotifyQueueUrl"],

@@ -509,3 +509,200 @@ class CasesRepository:
         if case is None:
             raise _Again  # the marker expired or its case is gone: take the signal in anew
         return Attached(case, started=False, raised=False, replayed=True)
+
+
+# --- the counsellor API's writes (functions/crisis/routes.py) --------------------------
+
+ACKNOWLEDGED = "acknowledged"
+TOKEN_PREFIX = "token_"  # noqa: S105 - attribute names of the task tokens
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A task token taken off the case by one caller, and the case as it was before."""
+
+    case: Case
+    token: str
+    by: str
+    at: str
+
+
+def _failed_condition(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code")
+    if code == "ConditionalCheckFailedException":
+        return True
+    codes = _cancellation_codes(error)
+    return codes is not None and "ConditionalCheckFailed" in codes
+
+
+class CaseWrites(CasesRepository):
+    """The counsellor's writes: take a task token (ack, closure) exactly once, put it back."""
+
+    def details(self, case_id: str) -> dict[str, Any] | None:
+        """The case's item in plain form, without the workflow's task tokens."""
+        item = self._get(case_pk(case_id), CASE)
+        if item is None:
+            return None
+        return {k: v for k, v in item.items() if not k.startswith(TOKEN_PREFIX)}
+
+    def _key(self, case_id: str) -> dict[str, Any]:
+        return to_item({"pk": case_pk(case_id), "sk": CASE})
+
+    def take_ack(self, case_id: str, by: str, now: datetime) -> Taken | None:
+        """Acknowledge an open case whose run waits for it: the stored `token_ack`, taken
+        in one conditional write (status open → acknowledged); None if there is none."""
+        item = self._get(case_pk(case_id), CASE)
+        if item is None or item.get("status") != OPEN or not item.get("token_ack"):
+            return None
+        case, token, stamp = case_from_item(item), str(item["token_ack"]), utc_iso(now)
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(case_id),
+                UpdateExpression=(
+                    "SET #status = :ack, acknowledged_by = :by, acknowledged_at = :at, "
+                    "updated_at = :at, list_pk = :list REMOVE token_ack"
+                ),
+                # The token read is the lock: one caller takes it, the next finds it gone.
+                ConditionExpression="#status = :open AND token_ack = :token",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":ack": ACKNOWLEDGED,
+                        ":by": by,
+                        ":at": stamp,
+                        ":list": list_pk(case.org_id, ACKNOWLEDGED),
+                        ":open": OPEN,
+                        ":token": token,
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return None
+            raise
+        return Taken(case, token, by, stamp)
+
+    def give_back_ack(self, taken: Taken, *, token_alive: bool) -> bool:
+        """Undo `take_ack` (the run did not take the acknowledgement): the case is open
+        again, with the token back only if the run still waits on it."""
+        sets = "#status = :open, list_pk = :list"
+        values: dict[str, Any] = {
+            ":open": OPEN,
+            ":list": list_pk(taken.case.org_id, OPEN),
+            ":ack": ACKNOWLEDGED,
+            ":by": taken.by,
+            ":at": taken.at,
+        }
+        if token_alive:
+            sets += ", token_ack = :token"
+            values[":token"] = taken.token
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=self._key(taken.case.case_id),
+                UpdateExpression=f"SET {sets} REMOVE acknowledged_by, acknowledged_at",
+                ConditionExpression=(
+                    "#status = :ack AND acknowledged_by = :by AND acknowledged_at = :at"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def take_closure(
+        self, case_id: str, by: str, outcome: Mapping[str, Any], now: datetime
+    ) -> Taken | None:
+        """Close a case whose run waits for closure: take `token_closure`, set the status
+        closed and delete the member's `open` pointer in one transaction (a later signal
+        opens a new case); None if the run is not waiting for closure."""
+        item = self._get(case_pk(case_id), CASE)
+        if item is None or item.get("status") == CLOSED or not item.get("token_closure"):
+            return None
+        case, token, stamp = case_from_item(item), str(item["token_closure"]), utc_iso(now)
+        update = {
+            "TableName": self._table,
+            "Key": self._key(case_id),
+            "UpdateExpression": (
+                "SET #status = :closed, closed_by = :by, closed_at = :at, updated_at = :at, "
+                "#outcome = :outcome, list_pk = :list REMOVE token_closure"
+            ),
+            "ConditionExpression": "#status = :was AND token_closure = :token",
+            "ExpressionAttributeNames": {"#status": "status", "#outcome": "outcome"},
+            "ExpressionAttributeValues": to_item(
+                {
+                    ":closed": CLOSED,
+                    ":by": by,
+                    ":at": stamp,
+                    ":outcome": dict(outcome),
+                    ":list": list_pk(case.org_id, CLOSED),
+                    ":was": case.status,
+                    ":token": token,
+                }
+            ),
+        }
+        pointer = {
+            "TableName": self._table,
+            "Key": to_item({"pk": member_pk(case.user_id), "sk": POINTER}),
+            "ConditionExpression": "attribute_not_exists(pk) OR case_id = :id",
+            "ExpressionAttributeValues": to_item({":id": case_id}),
+        }
+        try:
+            self._db.transact_write_items(TransactItems=[{"Update": update}, {"Delete": pointer}])
+        except ClientError as error:
+            if _failed_condition(error):
+                return None
+            raise
+        return Taken(case, token, by, stamp)
+
+    def give_back_closure(self, taken: Taken, *, token_alive: bool) -> bool:
+        """Undo `take_closure`: the case as it was and its pointer back, unless the member
+        has opened another case since (then the case stays closed: False)."""
+        case = taken.case
+        sets = "#status = :was, list_pk = :list"
+        values: dict[str, Any] = {
+            ":was": case.status,
+            ":list": list_pk(case.org_id, case.status),
+            ":closed": CLOSED,
+            ":by": taken.by,
+            ":at": taken.at,
+        }
+        if token_alive:
+            sets += ", token_closure = :token"
+            values[":token"] = taken.token
+        update = {
+            "TableName": self._table,
+            "Key": self._key(case.case_id),
+            "UpdateExpression": f"SET {sets} REMOVE closed_by, closed_at, #outcome",
+            "ConditionExpression": "#status = :closed AND closed_by = :by AND closed_at = :at",
+            "ExpressionAttributeNames": {"#status": "status", "#outcome": "outcome"},
+            "ExpressionAttributeValues": to_item(values),
+        }
+        pointer = {
+            "TableName": self._table,
+            "Item": to_item(
+                {"pk": member_pk(case.user_id), "sk": POINTER, "case_id": case.case_id}
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        try:
+            self._db.transact_write_items(TransactItems=[{"Update": update}, {"Put": pointer}])
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
+    def add_signal_text(self, case_id: str, source_id: str, sealed_text: bytes) -> None:
+        """The member's own words beside a signal (`POST /help`), sealed by the crisis vault."""
+        self._db.update_item(
+            TableName=self._table,
+            Key=to_item({"pk": case_pk(case_id), "sk": signal_sk(source_id)}),
+            UpdateExpression="SET text_ct = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=to_item({":t": sealed_text}),
+        )

@@ -43,6 +43,7 @@ OUTPUTS = {
     "ScreeningsFunctionName": "screenings-fn",
     "RiskIntakeFunctionName": "intake-fn",
     "CrisisStepsFunctionName": "steps-fn",
+    "CrisisApiFunctionName": "crisis-fn",
     "NotificationsFunctionName": "notifications-fn",
     "NotificationSenderFunctionName": "sender-fn",
     "ReminderFunctionName": "reminders-fn",

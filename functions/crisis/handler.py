@@ -1,0 +1,6 @@
+"""Lambda entry point of the crisis HTTP function (the counsellor's cases, `POST /help`)."""
+
+from functions.crisis.routes import app
+from shared.lambda_http import lambda_handler
+
+handler = lambda_handler(app)

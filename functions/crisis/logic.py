@@ -1,0 +1,81 @@
+"""The counsellor API's rules, apart from HTTP and DynamoDB (functions/crisis/routes.py).
+
+- Who may see or act on a case: a counsellor (or an org admin, who may be the rota's
+  duty officer and is alerted at the last tier) on the case's organisation's roster.
+  Anyone else is told the case does not exist (404), never 403: a peer supporter, a
+  member, another organisation's counsellor learn nothing of it.
+- What a signal shows: its level, source and time; the reasons and the member's own
+  words only where the crisis vault sealed them (`POST /help`). Reasons that another
+  feature sealed (check-ins, journal, screenings) stay sealed here: opening them would
+  take that feature's key, which this function is not granted.
+- `POST /help`: the signal's ids and what the member is told.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shared.orgs.roles import DUTY_ROLES
+
+PURPOSE = "crisis"  # the crisis vault's purpose (KMS encryption context)
+CASE_ROLES = DUTY_ROLES  # counsellors, and admins who may be on duty
+HELP_SOURCE = "help"
+HELP_SEVERITY = "imminent"
+HELP_REASONS = ["help_requested"]  # shared/crisis/signals.py: the help row's reason
+SEALED_FIELDS = ("reasons", "text")
+SUPPORT_MESSAGE = (
+    "Thank you for asking for help. A counsellor has been told and will reach out to you "
+    "soon. If you are in danger now, call one of the lines below."
+)
+# How a run answers a token it no longer waits on (the tier timed out, the run ended).
+GONE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
+
+
+def help_item_id(user_id: str, idempotency_key: str | None) -> str:
+    """The help request's id: from the member's Idempotency-Key (a retry is the same
+    request: the intake's `seen#` marker makes it change nothing), else fresh."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{user_id}|{idempotency_key}".encode()).hexdigest()[:32]
+
+
+def help_source_id(item_id: str) -> str:
+    return f"{HELP_SOURCE}#{item_id}"
+
+
+def outcome_item(outcome: Any) -> dict[str, Any]:
+    """The closing outcome as stored: {"kind": "resolved" | "referred"} or
+    {"kind": "watch", "watch_level": 1-3, "review_on": "YYYY-MM-DD"}."""
+    if isinstance(outcome, str):
+        return {"kind": outcome}
+    return {
+        "kind": "watch",
+        "watch_level": int(outcome.watch_level),
+        "review_on": outcome.review_on.isoformat(),
+    }
+
+
+Opener = Callable[[str, str, Mapping[str, Any]], dict[str, Any]]
+
+
+def signal_view(item: Mapping[str, Any], user_id: str, open_sealed: Opener) -> dict[str, Any]:
+    """One signal for the counsellor. `open_sealed(user_id, item_id, item)` opens the
+    crisis vault's fields; only signals the crisis feature sealed are passed to it."""
+    view: dict[str, Any] = {
+        "source": item.get("source"),
+        "level": item.get("severity"),
+        "received_at": item.get("received_at"),
+        "reasons": None,
+        "text": None,
+        "reasons_sealed_by": None,
+    }
+    if item.get("source") == HELP_SOURCE:
+        opened = open_sealed(user_id, str(item.get("item_id") or ""), item)
+        view["reasons"] = opened.get("reasons")
+        view["text"] = opened.get("text")
+    elif item.get("reasons_ct") is not None:
+        view["reasons_sealed_by"] = item.get("source")
+    return view

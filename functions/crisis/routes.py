@@ -1,0 +1,433 @@
+"""HTTP routes of the crisis feature: the counsellor's cases, and a member's `POST /help`.
+
+Case routes are for the counsellors of the case's organisation, checked against the
+roster (functions/crisis/logic.py); anyone else gets 404, so a case's existence never
+leaks. Every read and every acknowledgement or closure writes an audit record.
+
+`POST /cases/{id}/ack` and `POST /cases/{id}/close` resume the case's workflow run: each
+takes the task token the run left on the case in one conditional write, so exactly one
+caller sends it to Step Functions; a second caller, or a run that is not waiting, is a
+409. If Step Functions no longer waits on the token (the tier timed out meanwhile), the
+write is undone and the answer is a 409 that says so; if Step Functions cannot be
+reached, the token is put back and the answer is a 503.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Annotated, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import Body, Depends, Header, Path, Query, status
+
+from functions.crisis import intake, intake_logic
+from functions.crisis.cases import CaseWrites, Taken
+from functions.crisis.logic import (
+    CASE_ROLES,
+    GONE_TOKEN_ERRORS,
+    HELP_REASONS,
+    HELP_SEVERITY,
+    HELP_SOURCE,
+    PURPOSE,
+    SEALED_FIELDS,
+    SUPPORT_MESSAGE,
+    help_item_id,
+    help_source_id,
+    outcome_item,
+    signal_view,
+)
+from functions.crisis.models import (
+    AckOut,
+    CaseDetail,
+    CasePage,
+    CaseSummary,
+    CloseIn,
+    CloseOut,
+    HelpIn,
+    HelpOut,
+    Outcome,
+    Severity,
+    Status,
+)
+from shared import aws
+from shared.audit import AuditLog
+from shared.cursor import decode_cursor, encode_cursor
+from shared.errors import Conflict, DomainError, Forbidden, NotFound
+from shared.http import create_app, problem_responses
+from shared.identity import Identity
+from shared.observability import logger, metrics
+from shared.orgs.access import require_role
+from shared.orgs.roster import RosterEntry
+from shared.routing import Caller, Now
+from shared.settings import RosterSettings, settings
+from shared.signing_keys import SigningKeys, signing_keys
+from shared.vault import Vault
+
+app = create_app("Crisis API")
+ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
+RESUME_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
+MAX_CASE_ID = 64
+
+
+class CrisisApiSettings(RosterSettings):
+    cases_table: str
+    audit_table: str
+    crisis_state_machine_arn: str
+    cursor_secret_arn: str = ""
+
+
+class WorkflowUnavailable(DomainError):
+    status = 503
+    type_slug = "workflow-unavailable"
+    title = "The case's workflow could not be reached"
+
+
+class TaskTokens:
+    """Resumes a waiting workflow step with the token it left on the case."""
+
+    def __init__(self, client: Any) -> None:
+        self._sfn = client
+
+    def succeed(self, token: str, output: Mapping[str, Any]) -> bool:
+        """True if the run took the answer; False if it no longer waits on this token."""
+        try:
+            self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in GONE_TOKEN_ERRORS:
+                return False
+            raise
+        return True
+
+
+# --- wiring (tests replace these with app.dependency_overrides) ----------------------------
+
+
+def _config() -> CrisisApiSettings:
+    return settings(CrisisApiSettings)
+
+
+@cache
+def cases() -> CaseWrites:
+    return CaseWrites(aws.client("dynamodb"), _config().cases_table)
+
+
+@cache
+def audit_log() -> AuditLog:
+    return AuditLog(aws.client("dynamodb"), _config().audit_table)
+
+
+@cache
+def task_tokens() -> TaskTokens:
+    return TaskTokens(aws.client("stepfunctions"))
+
+
+@cache
+def crisis_vault() -> Vault:
+    from shared.vault import vault_for
+
+    return vault_for(PURPOSE, cases())
+
+
+@cache
+def workflow() -> intake.Workflow:
+    return intake.Workflow(aws.client("stepfunctions"), _config().crisis_state_machine_arn)
+
+
+@cache
+def memberships() -> intake.Memberships:
+    return intake.Memberships(aws.client("dynamodb"), _config().orgs_table)
+
+
+def cursor_keys() -> SigningKeys:
+    return signing_keys(_config().cursor_secret_arn)
+
+
+Cases = Annotated[CaseWrites, Depends(cases)]
+Log = Annotated[AuditLog, Depends(audit_log)]
+Tokens = Annotated[TaskTokens, Depends(task_tokens)]
+CrisisVault = Annotated[Vault, Depends(crisis_vault)]
+Run = Annotated[intake.Workflow, Depends(workflow)]
+Members = Annotated[intake.Memberships, Depends(memberships)]
+Keys = Annotated[SigningKeys, Depends(cursor_keys)]
+CaseId = Annotated[str, Path(max_length=MAX_CASE_ID, description="The case's id")]
+
+
+# --- who may see a case ---------------------------------------------------------------------
+
+
+def case_staff(identity: Identity, org_id: str) -> RosterEntry:
+    """The caller's roster entry if they are staff of `org_id` who handle cases; 404 else."""
+    try:
+        return require_role(identity, org_id, CASE_ROLES)
+    except (Forbidden, NotFound):
+        raise NotFound("No such case.") from None
+
+
+def case_for_staff(
+    repo: CaseWrites, identity: Identity, case_id: str
+) -> tuple[dict[str, Any], RosterEntry]:
+    """The case (plain fields) and the caller's roster entry, if they may handle it;
+    404 for anyone else, as for a case that does not exist."""
+    found = repo.details(case_id)
+    if found is None:
+        raise NotFound("No such case.")
+    return found, case_staff(identity, str(found["org_id"]))
+
+
+def audit(
+    log: AuditLog,
+    staff: RosterEntry,
+    action: str,
+    case_id: str,
+    detail: dict[str, str | int] | None = None,
+) -> None:
+    log.append(
+        staff.org_id,
+        actor_id=staff.user_id,
+        actor_role=staff.role,
+        action=action,
+        target_type="case",
+        target_id=case_id,
+        detail=detail,
+    )
+
+
+def _resume(tokens: TaskTokens, taken: Taken, output: Mapping[str, Any]) -> bool | None:
+    """Send the token: whether the run took it; None if Step Functions was out of reach."""
+    try:
+        return tokens.succeed(taken.token, output)
+    except (ClientError, BotoCoreError) as error:
+        logger.error(
+            "the workflow could not be resumed",
+            extra={"case_id": taken.case.case_id, "error_type": type(error).__name__},
+        )
+        return None
+
+
+# --- the counsellor's routes ------------------------------------------------------------------
+
+
+@app.post(
+    "/cases/{case_id}/ack",
+    response_model=AckOut,
+    responses=RESUME_ERRORS,
+    summary="Acknowledge a case: its workflow stops escalating",
+)
+def acknowledge(
+    case_id: CaseId, identity: Caller, repo: Cases, tokens: Tokens, log: Log, now: Now
+) -> AckOut:
+    _, staff = case_for_staff(repo, identity, case_id)
+    taken = repo.take_ack(case_id, staff.user_id, now())
+    if taken is None:
+        raise Conflict(
+            "This case is not waiting for an acknowledgement: it was acknowledged already, "
+            "or its workflow has not asked yet."
+        )
+    accepted = _resume(tokens, taken, {"acknowledged_by": staff.user_id})
+    if accepted is None:
+        repo.give_back_ack(taken, token_alive=True)
+        raise WorkflowUnavailable("The case could not be acknowledged; try again.")
+    detail: dict[str, str | int] = {
+        "severity": taken.case.severity,
+        "revision": taken.case.revision,
+    }
+    if not accepted:
+        repo.give_back_ack(taken, token_alive=False)
+        audit(log, staff, "case.ack_too_late", case_id, detail)
+        raise Conflict(
+            "The acknowledgement came too late: the case was escalated to the next tier "
+            "meanwhile. Acknowledge it again to take it."
+        )
+    audit(log, staff, "case.acknowledged", case_id, detail)
+    metrics.add_metric(name="CrisisCaseAcknowledged", unit="Count", value=1)
+    return AckOut(
+        case_id=case_id,
+        status="acknowledged",
+        acknowledged_by=staff.user_id,
+        acknowledged_at=taken.at,
+    )
+
+
+@app.post(
+    "/cases/{case_id}/close",
+    response_model=CloseOut,
+    responses=RESUME_ERRORS,
+    summary="Close a case with its outcome",
+)
+def close(
+    case_id: CaseId,
+    payload: CloseIn,
+    identity: Caller,
+    repo: Cases,
+    tokens: Tokens,
+    log: Log,
+    now: Now,
+) -> CloseOut:
+    _, staff = case_for_staff(repo, identity, case_id)
+    outcome = outcome_item(payload.outcome)
+    taken = repo.take_closure(case_id, staff.user_id, outcome, now())
+    if taken is None:
+        raise Conflict(
+            "This case is not waiting for closure: it is closed already, or its follow-up "
+            "has not finished."
+        )
+    accepted = _resume(tokens, taken, {"closed_by": staff.user_id, "outcome": outcome})
+    if accepted is None:
+        repo.give_back_closure(taken, token_alive=True)
+        raise WorkflowUnavailable("The case could not be closed; try again.")
+    if not accepted:
+        repo.give_back_closure(taken, token_alive=False)
+        audit(log, staff, "case.close_refused", case_id, {"outcome": outcome["kind"]})
+        raise Conflict("The case's workflow is no longer waiting for closure.")
+    detail: dict[str, str | int] = {"outcome": outcome["kind"]}
+    if "watch_level" in outcome:
+        detail |= {"watch_level": outcome["watch_level"], "review_on": outcome["review_on"]}
+    audit(log, staff, "case.closed", case_id, detail)
+    return CloseOut(
+        case_id=case_id,
+        status="closed",
+        closed_by=staff.user_id,
+        closed_at=taken.at,
+        outcome=Outcome.model_validate(outcome),
+    )
+
+
+@app.get(
+    "/cases",
+    response_model=CasePage,
+    responses=ERRORS,
+    summary="The organisation's cases: imminent first, then the oldest",
+)
+def list_cases(
+    identity: Caller,
+    repo: Cases,
+    log: Log,
+    keys: Keys,
+    case_status: Annotated[Status, Query(alias="status")] = "open",
+    severity: Severity | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> CasePage:
+    org_id = identity.org_id
+    if not org_id:
+        raise NotFound("No such organisation.")
+    staff = case_staff(identity, org_id)
+    scope = f"cases|{org_id}|{staff.user_id}|{case_status}|{severity or ''}"
+    start = decode_cursor(cursor, scope, keys)
+    found, last = repo.page(org_id, case_status, limit, start, severity)
+    audit(
+        log,
+        staff,
+        "case.list_read",
+        org_id,
+        {"status": case_status, "severity": severity or "any", "count": len(found)},
+    )
+    items = [
+        CaseSummary(
+            case_id=c.case_id,
+            user_id=c.user_id,
+            status=c.status,
+            severity=c.severity,
+            revision=c.revision,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            signals=c.signals,
+        )
+        for c in found
+    ]
+    return CasePage(items=items, next_cursor=encode_cursor(last, scope, keys))
+
+
+@app.get(
+    "/cases/{case_id}",
+    response_model=CaseDetail,
+    responses=ERRORS,
+    summary="A case with its signals",
+)
+def read_case(
+    case_id: CaseId, identity: Caller, repo: Cases, vault: CrisisVault, log: Log
+) -> CaseDetail:
+    found, staff = case_for_staff(repo, identity, case_id)
+    user_id = str(found["user_id"])
+
+    def open_crisis_fields(owner: str, item_id: str, item: Mapping[str, Any]) -> dict[str, Any]:
+        key = vault.key_for_reading(owner)
+        if key is None:  # the member's crisis key was erased: their words are gone
+            return {}
+        return vault.open_fields(key, owner, item_id, dict(item), SEALED_FIELDS)
+
+    items = sorted(repo.signals(case_id), key=lambda i: str(i.get("received_at") or ""))
+    signals = [signal_view(i, user_id, open_crisis_fields) for i in items]
+    audit(log, staff, "case.read", case_id, {"signals": len(signals)})
+    return CaseDetail.model_validate(found | {"signal_details": signals})
+
+
+# --- the member's help button -----------------------------------------------------------------
+
+
+@app.post(
+    "/help",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=HelpOut,
+    responses=ERRORS,
+    summary='"I need help now": a counsellor is told at once',
+    description=(
+        "Opens the member's case at imminent (or raises the open one) and starts its "
+        "workflow. The answer carries the crisis lines and never any case detail."
+    ),
+)
+def ask_for_help(
+    identity: Caller,
+    repo: Cases,
+    vault: CrisisVault,
+    run: Run,
+    members: Members,
+    now: Now,
+    payload: Annotated[HelpIn | None, Body()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
+    ] = None,
+) -> HelpOut:
+    from shared.resources.for_member import crisis_lines
+
+    user_id = identity.user_id
+    item_id = help_item_id(user_id, idempotency_key)
+    source_id = help_source_id(item_id)
+    key = vault.key_for_writing(user_id)
+    sealed = vault.seal_fields(key, user_id, item_id, {"reasons": HELP_REASONS})
+    signal = intake_logic.Signal(
+        user_id=user_id,
+        severity=HELP_SEVERITY,
+        source=HELP_SOURCE,
+        item_id=item_id,
+        source_id=source_id,
+        sealed_reasons=sealed["reasons_ct"],
+        mood=None,
+    )
+    deps = intake.Dependencies(
+        cases=repo, organisation=members.org_of, workflow=run, sources={}, clock=now
+    )
+    attached, ran = intake.take_in(signal, deps)
+    text = payload.text if payload is not None else None
+    if text and not attached.replayed:
+        words = vault.seal_fields(key, user_id, item_id, {"text": text})["text_ct"]
+        repo.add_signal_text(attached.case.case_id, source_id, words)
+    metrics.add_metric(name="CrisisHelpRequested", unit="Count", value=1)
+    logger.info(
+        "help requested",
+        extra={
+            "case_id": attached.case.case_id,
+            "opened": attached.started,
+            "raised": attached.raised,
+            "replayed": attached.replayed,
+            "run_started": ran,
+        },
+    )
+    return HelpOut(
+        support_requested=True,
+        message=SUPPORT_MESSAGE,
+        crisis_resources=crisis_lines(identity, now()),
+    )
