@@ -22,8 +22,10 @@ FAST_TIMERS: dict[str, str] = {
     "AckTimeoutImminentSeconds": "4",
     "AckTimeoutHighSeconds": "4",
     "AckTimeoutWatchSeconds": "4",
-    "FollowUpDaySeconds": "2",
-    "FollowUpAnswerSeconds": "6",
+    "FollowUpDaySeconds": "1",
+    "FollowUpAnswerSeconds": "3",
+    # Two follow-ups, not four: the schedule's shape, in a few seconds.
+    "FollowUpDays": "1,2",
 }
 
 # The emulator's factor on Step Functions Wait states (and retry intervals); 0 makes

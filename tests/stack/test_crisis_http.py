@@ -89,3 +89,88 @@ def alerts(api: httpx.Client, staff: list[dict[str, str]]) -> int:
         page = api.get("notifications", headers=headers, params={"limit": 100}).json()
         total += sum(i["category"] == "counsellor_alert" for i in page["items"])
     return total
+
+
+def enrol_on_roster(
+    local_cloud: dict[str, Any], api: httpx.Client, new_member: Callable[..., dict[str, str]]
+) -> tuple[dict[str, str], str]:
+    member = new_member(org_id="demo-school")
+    user_id = str(api.get("me", headers=member).json()["user_id"])
+    aws_client("dynamodb", local_cloud["aws_endpoint_url"], local_cloud["region"]).put_item(
+        TableName=local_cloud["tables"]["orgs"],
+        Item={"pk": {"S": f"user#{user_id}"}, "sk": {"S": "org"}, "org_id": {"S": "demo-school"}},
+    )
+    return member, user_id
+
+
+def test_a_counsellor_acknowledges_follows_up_and_closes_the_case(
+    local_cloud: dict[str, Any],
+    api: httpx.Client,
+    new_member: Callable[..., dict[str, str]],
+    login: Login,
+) -> None:
+    # Given a rostered member who asks for help now
+    member, user_id = enrol_on_roster(local_cloud, api, new_member)
+    helped = api.post("help", headers=member, json={})
+    assert helped.status_code == 202, helped.text
+    assert helped.json()["support_requested"] is True
+    assert set(helped.json()) == {"support_requested", "message", "crisis_resources"}
+    counsellor = login("counsellor-wang")
+
+    def their_case() -> dict[str, Any] | None:
+        page = api.get("cases", headers=counsellor, params={"status": "open"}).json()
+        return next((c for c in page.get("items", []) if c["user_id"] == user_id), None)
+
+    case = until(their_case, "the case is listed for the counsellor")
+    assert case["severity"] == "imminent"
+    case_id = case["case_id"]
+
+    # When a peer supporter or another organisation's admin tries the case routes
+    for outsider in (login("peer-zhang"), login("admin-zhou")):
+        assert api.get(f"cases/{case_id}", headers=outsider).status_code == 404
+        assert api.post(f"cases/{case_id}/ack", headers=outsider).status_code == 404
+
+    # And the counsellor acknowledges it (once the run waits for that), twice
+    acked = until(
+        lambda: (
+            (a := api.post(f"cases/{case_id}/ack", headers=counsellor)).status_code == 200 and a
+        ),
+        "the acknowledgement is taken",
+    )
+    again = api.post(f"cases/{case_id}/ack", headers=counsellor)
+
+    # Then the first resumes the run and the second is a conflict
+    assert acked.status_code == 200 and again.status_code == 409, again.text
+    # And after the follow-ups the run waits for closure; closing ends it
+    sfn = aws_client("stepfunctions", local_cloud["aws_endpoint_url"], local_cloud["region"])
+    runs = sfn.list_executions(stateMachineArn=local_cloud["state_machines"]["crisis_followup"])
+    (run,) = [e for e in runs["executions"] if e["name"].startswith(case_id)]
+    try:
+        closed = until(lambda: close(api, case_id, counsellor), "the run waits for closure", 150)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {explain(sfn, run['executionArn'])}") from None
+    assert closed["status"] == "closed"
+    until(
+        lambda: sfn.describe_execution(executionArn=run["executionArn"])["status"] == "SUCCEEDED",
+        "the run ends",
+    )
+    path = states_entered(sfn, run["executionArn"])
+    follow_ups = local_cloud["timers"]["FollowUpDays"].split(",")
+    assert path.count("SendFollowUp") == len(follow_ups) and path[-1] == "Done"
+
+
+def close(api: httpx.Client, case_id: str, counsellor: dict[str, str]) -> dict[str, Any] | None:
+    """The closed case, or None while the run is not waiting for closure (409)."""
+    answer = api.post(f"cases/{case_id}/close", headers=counsellor, json={"outcome": "resolved"})
+    return dict(answer.json()) if answer.status_code == 200 else None
+
+
+def explain(sfn: Any, execution_arn: str) -> str:
+    """The states a run went through and its failures, for a failing assertion."""
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    failed = [
+        str(e.get("taskFailedEventDetails") or e.get("executionFailedEventDetails"))[:300]
+        for e in events
+        if e["type"] in ("TaskFailed", "ExecutionFailed")
+    ]
+    return f"{states_entered(sfn, execution_arn)} {failed}"

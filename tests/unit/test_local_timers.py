@@ -37,7 +37,10 @@ Resources:
 def test_fast_timers_are_a_few_seconds_each() -> None:
     assert FAST_TIMERS["ErasureSweepSeconds"] == "5"
     assert FAST_TIMERS["RevocationCacheSeconds"] == "2"
-    assert all(0 < int(value) <= 10 for value in FAST_TIMERS.values())
+    seconds = {name: value for name, value in FAST_TIMERS.items() if name.endswith("Seconds")}
+    assert all(0 < int(value) <= 10 for value in seconds.values())
+    # The one schedule among them: follow-up days, a day being FollowUpDaySeconds
+    assert [int(d) for d in FAST_TIMERS["FollowUpDays"].split(",")] == [1, 2]
     # The sweep must outlast the revocation cache, in fast mode as by default
     assert int(FAST_TIMERS["ErasureSweepSeconds"]) > int(FAST_TIMERS["RevocationCacheSeconds"])
 
