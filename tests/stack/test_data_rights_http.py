@@ -147,7 +147,14 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
     export = downloaded_export(api, auth)
 
     # Then each feature's file holds what they wrote, opened, and nothing deleted or internal
-    assert sorted(export) == ["accounts", "checkins", "journal", "notifications", "orgs"]
+    assert sorted(export) == [
+        "accounts",
+        "checkins",
+        "journal",
+        "notifications",
+        "orgs",
+        "screenings",
+    ]
     notifications = export["notifications"]
     assert [d["platform"] for d in notifications["devices"]] == ["android"]
     assert notifications["preferences"]["reminder_time"] == "20:00"
