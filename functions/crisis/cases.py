@@ -300,6 +300,54 @@ class CasesRepository:
             ExpressionAttributeValues=to_item({":t": token}),
         )
 
+    def take_answer_token(self, user_id: str) -> tuple[str, str] | None:
+        """The member's answer to a waiting follow-up: (case id, `token_answer`) taken off
+        their open case in one conditional write, so that one caller gets it; None if they
+        have no open case or its run waits for no answer.
+
+        Cost: one GetItem (the `open` pointer) for a member without a case; with one, a
+        second GetItem (the case) and, only when a token is there, one UpdateItem.
+        """
+        pointer = self._get(member_pk(user_id), POINTER)
+        if pointer is None:
+            return None
+        case_id = str(pointer["case_id"])
+        item = self._get(case_pk(case_id), CASE)
+        if item is None or item.get("status") == CLOSED or not item.get("token_answer"):
+            return None
+        token = str(item["token_answer"])
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": case_pk(case_id), "sk": CASE}),
+                UpdateExpression="REMOVE token_answer",
+                # The token read is the lock: a second taker finds it gone or replaced.
+                ConditionExpression="token_answer = :token",
+                ExpressionAttributeValues=to_item({":token": token}),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return None
+            raise
+        return case_id, token
+
+    def give_back_answer_token(self, case_id: str, token: str) -> bool:
+        """Undo `take_answer_token` when the answer could not be sent (the record is
+        retried); never over a newer token the run has left since (then False)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": case_pk(case_id), "sk": CASE}),
+                UpdateExpression="SET token_answer = :token",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(token_answer)",
+                ExpressionAttributeValues=to_item({":token": token}),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False
+            raise
+        return True
+
     # --- the crisis vault's key store (shared/vault.py) ---------------------------------
 
     def load_key(self, user_id: str) -> bytes | None:

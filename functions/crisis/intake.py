@@ -15,6 +15,16 @@ function. For each record that is a signal (functions/crisis/intake_logic.py):
    run again for the same reason: the first try may have died between the case's write
    and the start, and nothing may be lost.
 
+Every check-in written (INSERT or MODIFY, risky or not: the Checkins event has no filter)
+is also the member's answer to the follow-up their case's workflow may wait on
+(`AwaitAnswer`). If their open case holds `token_answer`, the token is taken off it in one
+conditional write and the run resumed with SendTaskSuccess, output {level, mood}: the
+check-in's plain risk level ("none" below watch) and its mood (null if absent). A replay
+finds the token gone and sends nothing. A run that no longer waits (TaskTimedOut,
+InvalidToken, TaskDoesNotExist) is logged and the record succeeds; any other failure puts
+the token back and fails the record, to be retried. Cost: one GetItem (the member's `open`
+pointer) per check-in of a member without a case.
+
 Powertools BatchProcessor reports failed records one by one; the event source bisects
 the batch, retries, and sends what still fails to the on-failure queue. Logs name cases,
 never members: no user ids, no reasons.
@@ -41,6 +51,7 @@ from botocore.exceptions import ClientError
 
 from functions.crisis import intake_logic
 from functions.crisis.cases import CLOSED, NO_ORG, Attached, Case, CasesRepository
+from functions.crisis.logic import GONE_TOKEN_ERRORS
 from shared import aws
 from shared.clock import system_clock
 from shared.dynamo import from_item, to_item
@@ -75,6 +86,10 @@ class Cases(Protocol):
         item_id: str | None = None,
         mood: int | None = None,
     ) -> Attached: ...
+
+    def take_answer_token(self, user_id: str) -> tuple[str, str] | None: ...
+
+    def give_back_answer_token(self, case_id: str, token: str) -> bool: ...
 
 
 class Memberships:
@@ -126,6 +141,16 @@ class Workflow:
             raise
         return True
 
+    def answer(self, token: str, output: Mapping[str, Any]) -> bool:
+        """Resume the step waiting on `token`; False if the run no longer waits on it."""
+        try:
+            self._sfn.send_task_success(taskToken=token, output=json.dumps(output))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in GONE_TOKEN_ERRORS:
+                return False
+            raise
+        return True
+
 
 @dataclass(frozen=True)
 class Dependencies:
@@ -172,6 +197,21 @@ def take_in(found: intake_logic.Signal, deps: Dependencies) -> tuple[Attached, b
     return attached, ran
 
 
+def take_answer(found: intake_logic.Answer, deps: Dependencies) -> tuple[str, bool] | None:
+    """Send the member's answer to the run waiting on their open case: (case id, whether
+    the run took it), or None if nothing waits. Costs one GetItem without an open case."""
+    taken = deps.cases.take_answer_token(found.user_id)
+    if taken is None:
+        return None
+    case_id, token = taken
+    try:
+        resumed = deps.workflow.answer(token, found.output)
+    except Exception:
+        deps.cases.give_back_answer_token(case_id, token)  # the retried record sends it
+        raise
+    return case_id, resumed
+
+
 def _count(attached: Attached) -> None:
     if attached.started:
         metrics.add_metric(name="CrisisCasesOpened", unit="Count", value=1)
@@ -188,8 +228,19 @@ def record_handler(record: DynamoDBRecord) -> None:
     found = intake_logic.signal(
         record.event_name.name, source, change.keys, change.old_image, change.new_image
     )
-    if found is None:
-        return
+    if found is not None:
+        _signal(found, source, deps)
+    reply = intake_logic.answer(record.event_name.name, source, change.keys, change.new_image)
+    answered = take_answer(reply, deps) if reply is not None else None
+    if answered is not None:
+        case_id, resumed = answered
+        metrics.add_metric(
+            name="CrisisAnswersTaken" if resumed else "CrisisAnswersTooLate", unit="Count", value=1
+        )
+        logger.info("follow-up answer taken in", extra={"case_id": case_id, "resumed": resumed})
+
+
+def _signal(found: intake_logic.Signal, source: str, deps: Dependencies) -> None:
     attached, ran = take_in(found, deps)
     _count(attached)
     logger.info(

@@ -21,6 +21,12 @@ names a stream record rather than the write, cannot be rebuilt from the item (to
 which check-in or entry a signal came from), and a write brought back another way (a
 restored table's items, a re-put image) would arrive under a new one.
 
+**An answer** is any check-in written (INSERT or MODIFY, risky or not): the member's next
+check-in answers the follow-up their case's workflow waits on, with its plain level ("none"
+below watch) and its mood. A risky check-in is both a signal and an answer. The "#key"
+item and anything without a mood are not check-ins; journal and screening writes answer
+nothing.
+
 The reasons are never in plain text here: the sealed blob is kept exactly as stored, for
 the counsellor's view to open with the source feature's key.
 """
@@ -47,6 +53,18 @@ class Signal:
     source_id: str
     sealed_reasons: bytes | None
     mood: int | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    user_id: str
+    level: str
+    mood: int | None
+
+    @property
+    def output(self) -> dict[str, Any]:
+        """The waiting step's output, as the definition's `evaluate_answer` reads it."""
+        return {"level": self.level, "mood": self.mood}
 
 
 def rank(level: Any) -> int:
@@ -139,3 +157,20 @@ def signal(
         sealed_reasons=sealed_blob(new_image.get("reasons_ct")),
         mood=mood(new_image),
     )
+
+
+def answer(
+    event_name: str,
+    source: str,
+    keys: Mapping[str, Any] | None,
+    new_image: Mapping[str, Any] | None,
+) -> Answer | None:
+    """The follow-up answer a stream record carries, or None (see the module docstring)."""
+    if source != "checkins" or event_name not in ("INSERT", "MODIFY") or not new_image:
+        return None
+    if item_id(keys or {}).startswith("#") or "mood" not in new_image:
+        return None
+    user_id = new_image.get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        return None
+    return Answer(user_id=user_id, level=level(new_image), mood=mood(new_image))

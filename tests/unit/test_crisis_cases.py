@@ -402,3 +402,34 @@ def test_the_vault_key_is_stored_once(repo: CasesRepository) -> None:
     assert repo.store_key("member-1", b"first") is True
     assert repo.store_key("member-1", b"second") is False
     assert repo.load_key("member-1") == b"first"
+
+
+# --- the follow-up answer's task token ------------------------------------------------------
+
+
+def test_the_answer_token_is_taken_once(repo: CasesRepository) -> None:
+    # Given a case whose run waits for an answer
+    case = attach(repo, "high", "checkins:d1:1").case
+    repo.keep_token(case.case_id, "answer", "tok-1")
+    # When two callers take it, then only the first gets it
+    assert repo.take_answer_token("member-1") == (case.case_id, "tok-1")
+    assert repo.take_answer_token("member-1") is None
+
+
+def test_no_case_or_no_token_gives_no_answer_token(repo: CasesRepository) -> None:
+    assert repo.take_answer_token("member-1") is None
+    attach(repo, "watch", "checkins:d1:1")
+    assert repo.take_answer_token("member-1") is None
+
+
+def test_a_given_back_token_never_replaces_a_newer_one(repo: CasesRepository) -> None:
+    # Given an answer token taken, then the run leaving a new one
+    case = attach(repo, "high", "checkins:d1:1").case
+    repo.keep_token(case.case_id, "answer", "tok-1")
+    assert repo.take_answer_token("member-1") == (case.case_id, "tok-1")
+    assert repo.give_back_answer_token(case.case_id, "tok-1") is True
+    assert repo.take_answer_token("member-1") == (case.case_id, "tok-1")
+    repo.keep_token(case.case_id, "answer", "tok-2")
+    # When the old one is given back, then the new one stays
+    assert repo.give_back_answer_token(case.case_id, "tok-1") is False
+    assert repo.take_answer_token("member-1") == (case.case_id, "tok-2")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
 
 from functions.crisis import intake, intake_logic
 from functions.crisis.cases import CasesRepository
@@ -47,12 +48,14 @@ def image(**fields: Any) -> dict[str, Any]:
     return {k: _wire(v) for k, v in fields.items() if v is not None}
 
 
-def checkin(level: str, day: str = "2026-11-24", stamp: str = "2026-11-24T12:59:00.000Z") -> Any:
+def checkin(
+    level: str, day: str = "2026-11-24", stamp: str = "2026-11-24T12:59:00.000Z", mood: int = 1
+) -> Any:
     """A stored check-in (functions/checkins/repository.py): the level plain, reasons sealed."""
     return image(
         user_id=MEMBER,
         date=day,
-        mood=1,
+        mood=mood,
         risk={"level": level},
         risk_level=level,
         reasons_ct=BLOB if level != "none" else None,
@@ -479,3 +482,163 @@ def test_ten_signals_at_once_make_one_case_and_one_run_per_revision(world: World
     wanted = [f"{case.case_id}-r{n}" for n in range(1, case.revision + 1)]
     assert [r["name"] for r in world.runs()] == sorted(wanted)
     assert sum(ran for _, ran in results) == case.revision
+
+
+# --- the member's next check-in answers the waiting follow-up -------------------------------
+
+
+def test_any_checkin_is_an_answer_with_its_level_and_mood() -> None:
+    keys = {"user_id": MEMBER, "date": "2026-11-25"}
+    calm = intake_logic.answer("INSERT", "checkins", keys, plain(checkin("none", mood=4)))
+    risky = intake_logic.answer("MODIFY", "checkins", keys, plain(checkin("high", mood=2)))
+    assert calm is not None and calm.output == {"level": "none", "mood": 4}
+    assert risky is not None and risky.output == {"level": "high", "mood": 2}
+
+
+@pytest.mark.parametrize(
+    ("event_name", "source", "keys", "item"),
+    [
+        ("REMOVE", "checkins", {"date": "2026-11-25"}, {"mood": 3}),
+        ("INSERT", "checkins", {"date": "#key"}, {"edk": b"k"}),
+        ("INSERT", "checkins", {"date": "2026-11-25"}, {"risk_level": "none"}),
+        ("INSERT", "journal", {"entry_id": "e-1"}, {"mood": 3, "risk": {"level": "high"}}),
+    ],
+    ids=["remove", "key-item", "no-mood", "journal"],
+)
+def test_what_is_not_an_answer(
+    event_name: str, source: str, keys: dict[str, Any], item: dict[str, Any]
+) -> None:
+    new = plain(image(user_id=MEMBER, **keys, **item))
+    assert intake_logic.answer(event_name, source, {"user_id": MEMBER, **keys}, new) is None
+
+
+class RecordingStepFunctions:
+    """moto's Step Functions for starts; SendTaskSuccess recorded, or refused with `refuse`."""
+
+    def __init__(self, real: Any, refuse: str | None = None) -> None:
+        self._real = real
+        self.refuse = refuse
+        self.sent: list[dict[str, Any]] = []
+
+    def send_task_success(self, **call: Any) -> dict[str, Any]:
+        self.sent.append(call)
+        if self.refuse:
+            error = {"Error": {"Code": self.refuse, "Message": self.refuse}}
+            raise ClientError(error, "SendTaskSuccess")
+        return {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@pytest.fixture
+def sfn(world: World, monkeypatch: pytest.MonkeyPatch) -> RecordingStepFunctions:
+    recording = RecordingStepFunctions(world.sfn)
+    wired = world.deps(sfn=recording)
+    monkeypatch.setattr(intake, "dependencies", lambda: wired)
+    return recording
+
+
+TOKEN = "answer-token-1"
+
+
+def _waiting_case(world: World, token: str = TOKEN) -> str:
+    """A high case opened by yesterday's check-in, its run waiting in AwaitAnswer."""
+    handle(batch(checkin_record("INSERT", None, checkin("high", day="2026-11-23"), "2026-11-23")))
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None
+    world.cases.keep_token(case.case_id, "answer", token)
+    return case.case_id
+
+
+def _token_on(world: World, case_id: str) -> str | None:
+    item = world.db.get_item(
+        TableName=world.cases_table, Key={"pk": {"S": f"case#{case_id}"}, "sk": {"S": "#case"}}
+    )["Item"]
+    return item["token_answer"]["S"] if "token_answer" in item else None
+
+
+def _answer_record(level: str = "none", mood: int = 3, n: int = 5) -> dict[str, Any]:
+    return checkin_record("INSERT", None, checkin(level, mood=mood), n=n)
+
+
+def test_the_next_checkin_resumes_the_waiting_run(
+    world: World, sfn: RecordingStepFunctions
+) -> None:
+    # Given a case whose run waits for the member's answer
+    case_id = _waiting_case(world)
+    # When the member checks in again, without risk
+    result = handle(batch(_answer_record(mood=3)))
+    # Then the run is resumed once with the check-in's level and mood, and the token is gone
+    assert result == {"batchItemFailures": []}
+    assert [(c["taskToken"], json.loads(c["output"])) for c in sfn.sent] == [
+        ("answer-token-1", {"level": "none", "mood": 3})
+    ]
+    assert _token_on(world, case_id) is None
+
+
+def test_a_risky_checkin_is_a_signal_and_an_answer(
+    world: World, sfn: RecordingStepFunctions
+) -> None:
+    # Given a high case waiting for an answer
+    case_id = _waiting_case(world)
+    # When an imminent check-in arrives
+    handle(batch(_answer_record("imminent", mood=1)))
+    # Then it raised the case (run r2) and answered the waiting run at imminent
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and (case.case_id, case.revision) == (case_id, 2)
+    assert [r["name"] for r in world.runs()] == [f"{case_id}-r1", f"{case_id}-r2"]
+    assert [json.loads(c["output"]) for c in sfn.sent] == [{"level": "imminent", "mood": 1}]
+
+
+def test_no_open_case_sends_nothing(world: World, sfn: RecordingStepFunctions) -> None:
+    assert handle(batch(_answer_record())) == {"batchItemFailures": []}
+    assert sfn.sent == []
+    assert world.cases.open_case_of(MEMBER) is None
+
+
+def test_a_case_without_a_waiting_answer_sends_nothing(
+    world: World, sfn: RecordingStepFunctions
+) -> None:
+    handle(batch(checkin_record("INSERT", None, checkin("high", day="2026-11-23"), "2026-11-23")))
+    assert handle(batch(_answer_record())) == {"batchItemFailures": []}
+    assert sfn.sent == []
+
+
+def test_a_replayed_answer_is_sent_once(world: World, sfn: RecordingStepFunctions) -> None:
+    _waiting_case(world)
+    event = batch(_answer_record())
+    assert handle(event) == handle(event) == handle(event) == {"batchItemFailures": []}
+    assert len(sfn.sent) == 1
+
+
+@pytest.mark.parametrize("code", ["TaskTimedOut", "InvalidToken", "TaskDoesNotExist"])
+def test_a_run_that_no_longer_waits_is_not_an_error(
+    world: World, sfn: RecordingStepFunctions, code: str
+) -> None:
+    # Given a token whose wait has timed out
+    case_id = _waiting_case(world)
+    sfn.refuse = code
+    # When the answer arrives, then the record succeeds and the dead token is not kept
+    assert handle(batch(_answer_record())) == {"batchItemFailures": []}
+    assert len(sfn.sent) == 1
+    assert _token_on(world, case_id) is None
+
+
+def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(
+    world: World, sfn: RecordingStepFunctions
+) -> None:
+    # Given Step Functions throttling once
+    case_id = _waiting_case(world)
+    sfn.refuse = "ThrottlingException"
+    # (with a record that is fine: a batch where all fail raises instead of reporting)
+    event = batch(_answer_record(), checkin_record("REMOVE", checkin("none"), None, n=6))
+    # When the record fails, the token is put back; the retry sends the answer
+    failed = handle(event)
+    assert _token_on(world, case_id) == "answer-token-1"
+    sfn.refuse = None
+    retried = handle(event)
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "5"}]}
+    assert retried == {"batchItemFailures": []}
+    assert [c["taskToken"] for c in sfn.sent] == ["answer-token-1", "answer-token-1"]
+    assert _token_on(world, case_id) is None
