@@ -180,3 +180,40 @@ def explain(sfn: Any, execution_arn: str) -> str:
         if e["type"] in ("TaskFailed", "ExecutionFailed")
     ]
     return f"{states_entered(sfn, execution_arn)} {failed}"
+
+
+def test_a_worse_answer_to_a_follow_up_re_escalates(
+    local_cloud: dict[str, Any],
+    api: httpx.Client,
+    new_member: Callable[..., dict[str, str]],
+    login: Login,
+) -> None:
+    # Given a rostered member whose item-9 check-in (mood 3) opened a case a counsellor took
+    member, user_id = enrol_on_roster(local_cloud, api, new_member)
+    sfn = aws_client("stepfunctions", local_cloud["aws_endpoint_url"], local_cloud["region"])
+    machine = local_cloud["state_machines"]["crisis_followup"]
+    before = {e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]}
+    first = api.post("checkins", headers=member, json=ITEM9 | {"mood": 3})
+    assert first.status_code == 201, first.text
+    (run,) = until(lambda: runs_for(sfn, machine, user_id, before), "a run starts")
+    counsellor = login("counsellor-wang")
+    case_id = run["name"].rsplit("-r", 1)[0]
+    until(
+        lambda: api.post(f"cases/{case_id}/ack", headers=counsellor).status_code == 200,
+        "the acknowledgement is taken",
+    )
+    until(
+        lambda: "AwaitAnswer" in states_entered(sfn, run["executionArn"]),
+        "the first follow-up waits for an answer",
+    )
+
+    # When the member answers with a mood two points lower
+    again = api.post("checkins", headers=member, json={"mood": 1})
+    assert again.status_code in (200, 201), again.text
+
+    # Then the run re-escalates to the counsellors
+    path = until(
+        lambda: (s := states_entered(sfn, run["executionArn"])) and "ReEscalate" in s and s,
+        "the worse answer re-escalates",
+    )
+    assert path.count("Notify") >= 2
