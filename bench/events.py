@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,3 +95,36 @@ def api_event(
         "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
+
+
+def sqs_event(
+    requests: list[dict[str, Any]],
+    *,
+    queue_arn: str = "arn:aws:sqs:us-east-1:000000000000:notify",
+    region: str = "us-east-1",
+) -> dict[str, Any]:
+    """An SQS event as Lambda's event source mapping delivers one batch (the bench, and
+    the tests that invoke queue workers directly, use this one)."""
+    now_ms = str(int(time.time() * 1000))
+    records = []
+    for request in requests:
+        body = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": now_ms,
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": now_ms,
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+        )
+    return {"Records": records}

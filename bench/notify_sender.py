@@ -21,7 +21,6 @@ second batch delivered again (SQS redelivers) must add no inbox entry and no pus
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -34,7 +33,7 @@ from importlib import import_module
 from typing import Any
 
 from bench.calls import CallRecorder, Target, quiet
-from bench.events import LambdaContext
+from bench.events import LambdaContext, sqs_event
 from bench.reminders import notifications_table, setup_client
 from local.jpush_double import JPushDouble
 
@@ -81,33 +80,6 @@ def _queue(sqs: Any, name: str) -> tuple[str, str]:
     url = sqs.create_queue(QueueName=name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
     return str(url), str(arn["QueueArn"])
-
-
-def sqs_event(queue_arn: str, region: str, requests: list[dict[str, Any]]) -> dict[str, Any]:
-    """An SQS event as Lambda's event source mapping delivers one batch."""
-    now_ms = str(int(time.time() * 1000))
-    records = []
-    for request in requests:
-        body = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": uuid.uuid4().hex,
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": now_ms,
-                    "SenderId": "AIDAEXAMPLE",
-                    "ApproximateFirstReceiveTimestamp": now_ms,
-                },
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            }
-        )
-    return {"Records": records}
 
 
 def seed_members(stack: dict[str, Any], table: str, platform_application_arn: str) -> list[Member]:
@@ -268,7 +240,11 @@ def batches(stack: dict[str, Any], recorder: CallRecorder) -> list[Batch]:
         event: dict[str, Any] = {}
         for phase in PHASES:
             if phase != "redelivered":  # SQS delivers the warm batch again: nothing new
-                event = sqs_event(queue_arn, stack["region"], _requests(members, f"{tag}-{phase}"))
+                event = sqs_event(
+                    _requests(members, f"{tag}-{phase}"),
+                    queue_arn=queue_arn,
+                    region=stack["region"],
+                )
             jpush_before = len(double.requests)
             first, first_attempt = len(recorder.calls), recorder.http_attempts
             context = LambdaContext(

@@ -12,6 +12,7 @@ import pytest
 from local.deploy import aws_client
 from local.seed import make_user
 from local.token import id_token
+from tests.support.passwords import policy_password
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +49,7 @@ def new_member(
         zoneinfo: str = "Asia/Shanghai", org_id: str = "demo-school", group: str = "member"
     ) -> dict[str, str]:
         username = f"st-{uuid.uuid4().hex[:12]}"
-        password = "Stack-Test-" + uuid.uuid4().hex[:8]
+        password = policy_password("Stack-Test")
         make_user(
             cognito,
             local_cloud["user_pool_id"],

@@ -21,12 +21,13 @@ from botocore.exceptions import ClientError
 from local.deploy import aws_client
 from local.token import id_token
 from shared.revocation import subject_hash
+from tests.support.passwords import policy_password
 
 DEADLINE_SECONDS = 90.0
 
 
 def enrol(local_cloud: dict[str, Any], cognito: Any) -> tuple[str, str, dict[str, str]]:
-    username, password = f"st-{uuid.uuid4().hex[:10]}", "Rights-" + uuid.uuid4().hex[:10]
+    username, password = f"st-{uuid.uuid4().hex[:10]}", policy_password("Rights")
     pool = local_cloud["user_pool_id"]
     created = cognito.admin_create_user(
         UserPoolId=pool,
@@ -402,7 +403,7 @@ def test_a_rostered_members_export_and_erasure_cover_their_roster_entry(
     )
     assert invited.status_code == 201, invited.text
     person = invited.json()["person"]
-    password = "Chosen-" + uuid.uuid4().hex[:10]
+    password = policy_password("Chosen")
     auth = {
         "Authorization": id_token(
             local_cloud, person["username"], invited.json()["temporary_password"], password

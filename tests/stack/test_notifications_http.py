@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from bench.events import sqs_event
 from local.deploy import aws_client
 from shared.notifications.notify import build_request
 
@@ -130,26 +131,6 @@ def invoke(aws: Callable[[str], Any], function: str, event: dict[str, Any]) -> A
     return payload
 
 
-def sqs_event(local_cloud: dict[str, Any], *requests: dict[str, Any]) -> dict[str, Any]:
-    """An SQS batch as Lambda's event source mapping hands it to the sender."""
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": uuid.uuid4().hex,
-                "body": json.dumps(r),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notify",
-                "awsRegion": local_cloud["region"],
-            }
-            for r in requests
-        ]
-    }
-
-
 def test_a_reminder_sweep_reminds_the_member_due_on_both_devices_and_not_one_who_checked_in(
     local_cloud: dict[str, Any],
     api: httpx.Client,
@@ -229,7 +210,9 @@ def test_a_redelivered_request_makes_one_inbox_entry_and_one_push_per_device(
     # When the same message also reaches the sender twice more (SQS redelivers)
     for _ in range(2):
         answer = invoke(
-            aws, local_cloud["functions"]["notification_sender"], sqs_event(local_cloud, request)
+            aws,
+            local_cloud["functions"]["notification_sender"],
+            sqs_event([request], region=local_cloud["region"]),
         )
         assert answer == {"batchItemFailures": []}
 
@@ -273,7 +256,7 @@ def test_quiet_hours_hold_a_reminder_back_but_not_a_counsellor_alert(
     answer = invoke(
         aws,
         local_cloud["functions"]["notification_sender"],
-        sqs_event(local_cloud, reminder, alert),
+        sqs_event([reminder, alert], region=local_cloud["region"]),
     )
 
     # Then the alert is in the inbox and on the phone at once, as high priority; the
@@ -301,7 +284,9 @@ def test_a_dead_token_disables_that_device_only(
     # When a notification is sent to them
     request = build_request(member_id, "announcement", {"title": "Exam week"})
     answer = invoke(
-        aws, local_cloud["functions"]["notification_sender"], sqs_event(local_cloud, request)
+        aws,
+        local_cloud["functions"]["notification_sender"],
+        sqs_event([request], region=local_cloud["region"]),
     )
 
     # Then the Android phone is disabled as token_dead, the iPhone still pushes

@@ -17,6 +17,7 @@ import pytest
 from local.deploy import aws_client
 from local.seed_orgs import create_org
 from local.stack import write
+from tests.support.passwords import policy_password
 
 Login = Callable[..., dict[str, str]]
 IMPORT_DEADLINE = 60.0
@@ -36,7 +37,7 @@ def org(local_cloud: dict[str, Any], login: Login) -> Callable[..., dict[str, An
 
     def _make(time_zone: str = "Asia/Shanghai") -> dict[str, Any]:
         org_id = f"st-{uuid.uuid4().hex[:10]}"
-        username, password = f"admin-{org_id}", "Stack-Admin-" + uuid.uuid4().hex[:8]
+        username, password = f"admin-{org_id}", policy_password("Stack-Admin")
         admin_id = create_org(
             local_cloud,
             org_id,

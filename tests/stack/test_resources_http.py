@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from local.seed_orgs import create_org
+from tests.support.passwords import policy_password
 
 Login = Callable[..., dict[str, str]]
 
@@ -47,7 +48,7 @@ def enrol(
     def _enrol(org: str, group: str = "member") -> dict[str, str]:
         if group != "org_admin":
             return new_member(org_id=org, group=group)
-        username, password = f"admin-{uuid.uuid4().hex[:10]}", "Stack-Admin-" + uuid.uuid4().hex[:8]
+        username, password = f"admin-{uuid.uuid4().hex[:10]}", policy_password("Stack-Admin")
         create_org(
             local_cloud,
             org,

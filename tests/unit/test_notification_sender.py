@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
 
+from bench.events import sqs_event
 from functions.notifications import sender
 from functions.notifications.repository import SenderRepository, inbox_id, partition
 from functions.notifications.sender import (
@@ -509,31 +510,6 @@ def test_an_expired_request_is_dropped(
 
 
 # --- the Lambda --------------------------------------------------------------------------
-
-
-def sqs_event(bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """An SQS event as Lambda delivers it (see the AWS Lambda SQS event reference)."""
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": f"handle-{n}",
-                "body": json.dumps(body),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1795924800000",
-                    "SenderId": "AIDAEXAMPLE",
-                    "ApproximateFirstReceiveTimestamp": "1795924800001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:notify",
-                "awsRegion": "us-east-1",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
 
 
 def test_a_batch_of_ten_requests_is_delivered_in_one_invocation(
