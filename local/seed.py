@@ -26,6 +26,7 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("counsellor-liu", "counsellor", DEMO_ORG),
     ("officer-zhao", "counsellor", DEMO_ORG),
     ("admin-zhou", "org_admin", SECOND_ORG),
+    ("counsellor-chen", "counsellor", SECOND_ORG),
 )
 
 

@@ -39,6 +39,7 @@ DISPLAY = {
     "officer-zhao": "Duty officer Zhao 赵主任",
     "admin-li": "Admin Li 李老师",
     "admin-zhou": "Admin Zhou",
+    "counsellor-chen": "Counsellor Chen",
 }
 SETTINGS_OF = {
     DEMO_ORG: {"name": "Demo School 示范中学", "kind": "school", "region_code": "CN-SC"},

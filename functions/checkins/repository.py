@@ -5,7 +5,10 @@ history is one Query, newest first, and "one check-in a day" is the key itself.
 The member's wrapped data key is the item with sort key "#key" (it sorts before
 every date, so date ranges never meet it). The note, the tags and the risk
 reasons are sealed with that key (`note_ct`, `tags_ct`, `reasons_ct`); the risk
-level stays plain beside them (`risk_level`) for the crisis workflow.
+level stays plain beside them (`risk_level`) for the crisis workflow. A check-in whose
+level is above none also carries its reason codes sealed for the crisis feature
+(`signal_ct`, shared/crisis/signal_seal.py; item id: its date), which this function can
+seal and never open; a rewrite below watch removes it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from shared.crisis.signal_seal import SignalSealer
 from shared.dynamo import from_item, serialize, to_item
 from shared.vault import Vault, strip_sealed
 
@@ -85,10 +89,22 @@ class CheckinKeys:
 
 
 class CheckinsRepository:
-    def __init__(self, client: Any, table: str, vault: Vault) -> None:
+    def __init__(
+        self, client: Any, table: str, vault: Vault, signals: SignalSealer | None = None
+    ) -> None:
         self._db = client
         self._table = table
         self._vault = vault
+        self._signals = signals  # only writers need it (not the data-rights handler)
+
+    def _signal(self, user_id: str, checkin: Checkin) -> bytes | None:
+        """The reasons sealed for the crisis feature if the level is above none."""
+        if checkin.risk.level == "none":
+            return None
+        if self._signals is None:
+            raise RuntimeError("a risky check-in needs the crisis signal sealer")
+        day = checkin.date.isoformat()
+        return self._signals.seal_if_risky(user_id, day, checkin.risk.level, checkin.risk.reasons)
 
     def _sealed(self, user_id: str, checkin: Checkin) -> dict[str, Any]:
         fields = {"note": checkin.note, "tags": checkin.tags or None}
@@ -133,6 +149,7 @@ class CheckinsRepository:
         data["org_id"] = org_id
         data["risk_level"] = checkin.risk.level  # plain: the crisis workflow reads it
         data |= self._sealed(user_id, checkin)
+        data["signal_ct"] = self._signal(user_id, checkin)  # None removes an earlier one
         present = {k: v for k, v in data.items() if v is not None}
         absent = [k for k, v in data.items() if v is None]
         names = {f"#f{i}": k for i, k in enumerate(present)} | {"#c": "created_at"}

@@ -38,11 +38,13 @@ EARLIEST = dt.date(2000, 1, 1)
 
 @cache
 def repository() -> CheckinsStore:
+    from shared.crisis.signal_seal import signal_sealer
     from shared.vault import vault_for
 
     table = settings(CheckinsSettings).checkins_table
     keys = CheckinKeys(aws.client("dynamodb"), table)
-    return CheckinsRepository(aws.client("dynamodb"), table, vault_for(PURPOSE, keys))
+    vault = vault_for(PURPOSE, keys)
+    return CheckinsRepository(aws.client("dynamodb"), table, vault, signal_sealer())
 
 
 def cursor_secret() -> SigningKeys:

@@ -8,9 +8,21 @@ Items, partition `pk`, sort `sk`:
 | `member#<user_id>` | `case#<case_id>`     | every case of the member (their export, erasure) |
 | `member#<user_id>` | `seen#<source id>`   | a signal taken in (`case_id`), for 30 days       |
 | `member#<user_id>` | `key`                | wrapped data key of the crisis vault (`edk`)     |
+| `member#<user_id>` | `safety-plan`        | the member's safety plan: `version`, `plan_ct`   |
+| `member#<user_id>` | `plan`               | the care plan's head: its current `version`      |
+| `member#<user_id>` | `plan#v<000001>`     | one care-plan version: `review_on`, sealed texts |
+| `member#<user_id>` | `guardians`          | guardian contacts and consent: `guardians_ct`    |
+| `member#<user_id>` | `mood#<YYYY-MM-DD>`  | a local day's mood, `updated_at`; 30 days (TTL)  |
 | `case#<case_id>`   | `#case`              | the case                                         |
 | `case#<case_id>`   | `signal#<source id>` | a signal attached to it                          |
+| `case#<case_id>`   | `event#<at>#<id>`    | a timeline event (`kind`, `actor_id`, `detail`)  |
+| `case#<case_id>`   | `note#<at>#<id>`     | a counsellor's note: `author_id`, `text_ct`      |
+| `case#<case_id>`   | `contact#<at>#<id>`  | a contact: who, channel, outcome, `note_ct`      |
+| `case#<case_id>`   | `referral#<at>#<id>` | a referral: to, kind, on, `note_ct`              |
+| `watch#<org_id>`   | `<user_id>`          | the member's watch entry (level, review_on)      |
 
+- **A member's records** (`safety-plan`, `plan`, `plan#v…`, `guardians`) are written and
+  read by functions/crisis/member_records.py, which documents their fields.
 - **One open case per member.** A case is opened in one TransactWriteItems with the
   `open` pointer, put only if absent: of ten signals at once, one opens the case and
   the others lose the condition, read the pointer and attach. Closing the case must
@@ -24,14 +36,33 @@ Items, partition `pk`, sort `sk`:
   (`token_ack`, `token_answer`, `token_closure`) and the counsellor list's index keys.
   A raise puts an acknowledged case back to `open`: the new run asks for a fresh
   acknowledgement at the higher severity.
-- **A signal** (`signal#<source id>`) keeps its level plain and its reason codes exactly
-  as the source sealed them (`reasons_ct`, under the source feature's purpose and key;
-  `source` and `item_id` say which, for opening: the intake never sees them in plain).
+- **A signal** (`signal#<source id>`) keeps its level plain and its reason codes sealed
+  by the crisis vault (`reasons_ct`, purpose "crisis", AAD item id `item_id`): the intake
+  opens what the source feature sealed for the crisis feature (`signal_ct`) and seals it
+  again here (functions/crisis/intake.py). A sustained low mood's signal has the source
+  `sustained_low_mood`, source id `low_mood#<local day>` and item id the day.
+- **The mood history** (`mood#<local day>`) is written and read by
+  functions/crisis/moods.py: each check-in's mood, for the sustained low mood signal.
 - **Replays change nothing.** The source id names the write that carried the signal
   (functions/crisis/intake_logic.py). The `seen#` marker, put only if absent in the same
   transaction, is per member rather than per case, so a record replayed after its case
   was closed does not open another. It outlives every replay: a stream keeps records
   24 hours, and the intake's on-failure queue holds only where to read them again.
+- **Timeline** (`event#`, functions/crisis/case_records.py): the intake writes `opened`
+  and `raised` in the transaction that opens or raises the case, the workflow's steps
+  write theirs with one UpdateItem each (their only writes besides the tokens), the
+  counsellor routes theirs right after the write they record. `<at>` is `utc_iso`, so
+  the sort key orders them; `<id>` is 8 random hex digits. A step retried by the
+  workflow may write its event twice: the timeline shows the retry. Never sealed text.
+- **Notes, contacts, referrals** (`note#`, `contact#`, `referral#`) carry their text
+  sealed by the crisis vault under the member's key, with the item's id as the vault's
+  item id. A contact also moves the case's `last_contact` (and, with a guardian or the
+  family, `last_family_contact`) forward, and the member's watch entry's.
+- **Watch entry** (`watch#<org_id>`, `<user_id>`): `level` 1-3, `case_id`, `review_on`,
+  `since`, `last_contact`, `last_family_contact`. `take_closure` puts it in its
+  transaction when the outcome is a watch level (carrying the last contacts forward from
+  the case and the entry it replaces), and deletes it when the outcome is resolved or
+  referred; `give_back_closure` puts back what was there before.
 - **Counsellor list**: GSI `ByOrgStatus`, `list_pk` = `org#<org_id>#<status>`, `list_sk`
   = `<9 - severity rank>#<created_at>#<case_id>`, so one ascending Query lists imminent
   cases first, then high, then watch, each oldest first. It projects the case's plain
@@ -88,6 +119,40 @@ def signal_sk(source_id: str) -> str:
 
 def seen_sk(source_id: str) -> str:
     return f"seen#{source_id}"
+
+
+def event_sk(at: str, event_id: str) -> str:
+    return f"event#{at}#{event_id}"
+
+
+def watch_pk(org_id: str) -> str:
+    return f"watch#{org_id}"
+
+
+def short_id() -> str:
+    """8 random hex digits: what keeps two events of one millisecond apart."""
+    return uuid.uuid4().hex[:8]
+
+
+INTAKE_ACTOR = "crisis-intake"
+
+
+def event_item(
+    case_id: str,
+    kind: str,
+    at: str,
+    actor_id: str,
+    detail: Mapping[str, str | int] | None = None,
+) -> dict[str, Any]:
+    """One timeline event under the case (plain fields only: never sealed text)."""
+    return {
+        "pk": case_pk(case_id),
+        "sk": event_sk(at, short_id()),
+        "kind": kind,
+        "at": at,
+        "actor_id": actor_id,
+        "detail": dict(detail) if detail else None,
+    }
 
 
 def rank(severity: str) -> int:
@@ -218,6 +283,14 @@ class CasesRepository:
         self._table = table
         self._sleep = sleep
         self._new_id = new_id
+
+    @property
+    def client(self) -> Any:
+        return self._db
+
+    @property
+    def table(self) -> str:
+        return self._table
 
     @classmethod
     def from_environment(cls) -> CasesRepository:  # pragma: no cover - production wiring
@@ -447,6 +520,7 @@ class CasesRepository:
                 }
             },
             {"Put": {"TableName": self._table, "Item": to_item(index | {"created_at": stamp})}},
+            self._intake_event(case, "opened", signal),
             *self._signal_writes(case, signal),
         ]
         self._transact(items, seen_at=len(items) - 2)
@@ -502,10 +576,18 @@ class CasesRepository:
                     "ExpressionAttributeValues": to_item(values),
                 }
             },
+            *([self._intake_event(after, "raised", signal)] if raised else []),
             *self._signal_writes(case, signal),
         ]
         self._transact(items, seen_at=len(items) - 2)
         return Attached(after, started=False, raised=raised)
+
+    def _intake_event(self, case: Case, kind: str, signal: IncomingSignal) -> dict[str, Any]:
+        detail: dict[str, str | int] = {"severity": case.severity}
+        if signal.source:
+            detail["source"] = signal.source
+        item = event_item(case.case_id, kind, utc_iso(signal.now), INTAKE_ACTOR, detail)
+        return {"Put": {"TableName": self._table, "Item": to_item(item)}}
 
     def _signal_writes(self, case: Case, signal: IncomingSignal) -> list[dict[str, Any]]:
         """The `seen#` marker (put only if absent) and the signal item: always the last two."""
@@ -573,6 +655,7 @@ class Taken:
     token: str
     by: str
     at: str
+    watch_before: dict[str, Any] | None = None  # the watch entry a closure replaced
 
 
 def _failed_condition(error: ClientError) -> bool:
@@ -672,6 +755,7 @@ class CaseWrites(CasesRepository):
         if item is None or item.get("status") == CLOSED or not item.get("token_closure"):
             return None
         case, token, stamp = case_from_item(item), str(item["token_closure"]), utc_iso(now)
+        before = self._get(watch_pk(case.org_id), case.user_id)
         update = {
             "TableName": self._table,
             "Key": self._key(case_id),
@@ -699,13 +783,45 @@ class CaseWrites(CasesRepository):
             "ConditionExpression": "attribute_not_exists(pk) OR case_id = :id",
             "ExpressionAttributeValues": to_item({":id": case_id}),
         }
+        watch = self._watch_write(case, item, outcome, stamp, before)
         try:
-            self._db.transact_write_items(TransactItems=[{"Update": update}, {"Delete": pointer}])
+            self._db.transact_write_items(
+                TransactItems=[{"Update": update}, {"Delete": pointer}, *watch]
+            )
         except ClientError as error:
             if _failed_condition(error):
                 return None
             raise
-        return Taken(case, token, by, stamp)
+        return Taken(case, token, by, stamp, before)
+
+    def _watch_write(
+        self,
+        case: Case,
+        item: Mapping[str, Any],
+        outcome: Mapping[str, Any],
+        stamp: str,
+        before: Mapping[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        """The member's watch entry as this closure leaves it: put for a watch outcome,
+        deleted for resolved or referred (nothing to write if there was none)."""
+        key = {"pk": watch_pk(case.org_id), "sk": case.user_id}
+        if "watch_level" not in outcome:
+            return [{"Delete": {"TableName": self._table, "Key": to_item(key)}}] if before else []
+
+        def latest(name: str) -> str | None:
+            found = [str(v) for v in (item.get(name), (before or {}).get(name)) if v]
+            return max(found) if found else None
+
+        entry = key | {
+            "user_id": case.user_id,
+            "case_id": case.case_id,
+            "level": int(outcome["watch_level"]),
+            "review_on": str(outcome["review_on"]),
+            "since": stamp,
+            "last_contact": latest("last_contact"),
+            "last_family_contact": latest("last_family_contact"),
+        }
+        return [{"Put": {"TableName": self._table, "Item": to_item(entry)}}]
 
     def give_back_closure(self, taken: Taken, *, token_alive: bool) -> bool:
         """Undo `take_closure`: the case as it was and its pointer back, unless the member
@@ -737,8 +853,16 @@ class CaseWrites(CasesRepository):
             ),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
+        key = {"pk": watch_pk(case.org_id), "sk": case.user_id}
+        watch: dict[str, Any] = (
+            {"Put": {"TableName": self._table, "Item": to_item(taken.watch_before)}}
+            if taken.watch_before
+            else {"Delete": {"TableName": self._table, "Key": to_item(key)}}
+        )
         try:
-            self._db.transact_write_items(TransactItems=[{"Update": update}, {"Put": pointer}])
+            self._db.transact_write_items(
+                TransactItems=[{"Update": update}, {"Put": pointer}, watch]
+            )
         except ClientError as error:
             if _failed_condition(error):
                 return False

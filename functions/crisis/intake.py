@@ -15,6 +15,24 @@ function. For each record that is a signal (functions/crisis/intake_logic.py):
    run again for the same reason: the first try may have died between the case's write
    and the start, and nothing may be lost.
 
+**Reasons for the counsellor.** A risky item carries its reason codes sealed for the
+crisis feature (`signal_ct`, shared/crisis/signal_seal.py: a direct KMS Encrypt with the
+purpose "crisis-signal" that only this function may decrypt). The intake opens it and seals
+the codes again with the crisis vault (purpose "crisis", the member's crisis key, kept in
+the cases table) into the signal's `reasons_ct`, which the counsellor's view opens. A
+missing or unreadable `signal_ct` never holds a case back: the signal is attached with no
+reasons and the metric `CrisisSignalReasonsMissing` or `CrisisSignalReasonsUnreadable`
+counts it.
+
+**Sustained low mood.** Every check-in with a mood is kept in the member's mood history
+(functions/crisis/moods.py), and the last 14 local days (or `low_mood_days`, if longer)
+are judged by shared/crisis/signals.py's `sustained_low_mood` with the parameters
+`low_mood_days` and `mood_drop_threshold` (template parameters LowMoodDays and
+MoodDropThreshold). When it fires, a signal of source "sustained_low_mood" is taken in at
+the table's severity, with the source id `low_mood#<local day>` and the reason codes
+sealed by the crisis vault: a replay, or the day's second check-in, finds that id seen and
+changes nothing.
+
 Every check-in written (INSERT or MODIFY, risky or not: the Checkins event has no filter)
 is also the member's answer to the follow-up their case's workflow may wait on
 (`AwaitAnswer`). If their open case holds `token_answer`, the token is taken off it in one
@@ -33,9 +51,9 @@ never members: no user ids, no reasons.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Protocol
 
@@ -47,13 +65,23 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.crisis import intake_logic
 from functions.crisis.cases import CLOSED, NO_ORG, Attached, Case, CasesRepository
-from functions.crisis.logic import GONE_TOKEN_ERRORS
+from functions.crisis.logic import GONE_TOKEN_ERRORS, PURPOSE
+from functions.crisis.moods import MoodHistory
 from shared import aws
 from shared.clock import system_clock
+from shared.crisis.signal_seal import SignalSealer, SignalUnreadable
+from shared.crisis.signals import (
+    DEFAULT_AVERAGE_DROP,
+    DEFAULT_DAYS_IN_A_ROW,
+    SEVERITIES,
+    WEEK,
+    severity_of,
+    sustained_low_mood,
+)
 from shared.dynamo import from_item, to_item
 from shared.observability import instrument, logger, metrics
 from shared.orgs.keys import MEMBERSHIP, member_pk
@@ -70,6 +98,9 @@ class IntakeSettings(BaseSettings):
     checkins_table: str = ""
     journal_table: str = ""
     screenings_table: str = ""
+    # Sustained low mood (shared/crisis/signals.py): template LowMoodDays, MoodDropThreshold.
+    low_mood_days: int = DEFAULT_DAYS_IN_A_ROW
+    mood_drop_threshold: float = DEFAULT_AVERAGE_DROP
 
 
 class Cases(Protocol):
@@ -152,6 +183,59 @@ class Workflow:
         return True
 
 
+class CrisisVault(Protocol):
+    """shared/vault.py's Vault, as far as the intake uses it."""
+
+    def key_for_writing(self, user_id: str) -> bytes: ...
+
+    def seal_fields(
+        self, key: bytes, user_id: str, item_id: str, fields: dict[str, Any]
+    ) -> dict[str, bytes]: ...
+
+
+class Reasons:
+    """A signal's reason codes: opened from the source's `signal_ct`, sealed for the case."""
+
+    def __init__(self, signals: SignalSealer, vault: CrisisVault) -> None:
+        self._signals = signals
+        self._vault = vault
+
+    def open(self, found: intake_logic.Signal) -> list[str]:
+        assert found.signal_ct is not None
+        return self._signals.open(found.user_id, found.item_id, found.signal_ct)
+
+    def seal(self, user_id: str, item_id: str, reasons: Iterable[str]) -> bytes:
+        """The codes as the signal item's `reasons_ct`, under the member's crisis key."""
+        key = self._vault.key_for_writing(user_id)
+        sealed = self._vault.seal_fields(key, user_id, item_id, {"reasons": list(reasons)})
+        return sealed["reasons_ct"]
+
+
+@dataclass(frozen=True)
+class LowMoodRule:
+    """The sustained low mood's parameters (shared/crisis/signals.py)."""
+
+    days_in_a_row: int = DEFAULT_DAYS_IN_A_ROW
+    average_drop: float = DEFAULT_AVERAGE_DROP
+
+    @property
+    def lookback_days(self) -> int:
+        """The days one judgement reads: two weeks, or the run if that is longer."""
+        return max(2 * WEEK, self.days_in_a_row)
+
+
+LOW_MOOD_SOURCE = "sustained_low_mood"
+
+
+def low_mood_item_id(day: date) -> str:
+    return day.isoformat()
+
+
+def low_mood_source_id(day: date) -> str:
+    """One per member-local day: the day's second check-in and replays are the same signal."""
+    return f"low_mood#{day.isoformat()}"
+
+
 @dataclass(frozen=True)
 class Dependencies:
     cases: Cases
@@ -159,22 +243,33 @@ class Dependencies:
     workflow: Workflow
     sources: Mapping[str, str]  # table name -> feature
     clock: Callable[[], datetime]
+    # Absent where only `take_in` is used (POST /help seals its own reasons).
+    reasons: Reasons | None = None
+    moods: MoodHistory | None = None
+    low_mood: LowMoodRule = field(default_factory=LowMoodRule)
 
 
 @cache
 def dependencies() -> Dependencies:  # pragma: no cover - production wiring
+    from shared.crisis.signal_seal import signal_sealer
+    from shared.vault import vault_for
+
     config = settings(IntakeSettings)
     tables = {
         config.checkins_table: "checkins",
         config.journal_table: "journal",
         config.screenings_table: "screenings",
     }
+    cases = CasesRepository(aws.client("dynamodb"), config.cases_table)
     return Dependencies(
-        cases=CasesRepository(aws.client("dynamodb"), config.cases_table),
+        cases=cases,
         organisation=Memberships(aws.client("dynamodb"), config.orgs_table).org_of,
         workflow=Workflow(aws.client("stepfunctions"), config.crisis_state_machine_arn),
         sources={name: feature for name, feature in tables.items() if name},
         clock=lambda: system_clock().astimezone(UTC),
+        reasons=Reasons(signal_sealer(), vault_for(PURPOSE, cases)),
+        moods=MoodHistory(aws.client("dynamodb"), config.cases_table),
+        low_mood=LowMoodRule(config.low_mood_days, config.mood_drop_threshold),
     )
 
 
@@ -229,7 +324,13 @@ def record_handler(record: DynamoDBRecord) -> None:
         record.event_name.name, source, change.keys, change.old_image, change.new_image
     )
     if found is not None:
-        _signal(found, source, deps)
+        _signal(with_crisis_reasons(found, deps), source, deps)
+    day = intake_logic.mood_day(record.event_name.name, source, change.keys, change.new_image)
+    if day is not None and deps.moods is not None:
+        low = low_mood_signal(day, deps)
+        if low is not None:
+            metrics.add_metric(name="CrisisLowMoodSignals", unit="Count", value=1)
+            _signal(low, LOW_MOOD_SOURCE, deps)
     reply = intake_logic.answer(record.event_name.name, source, change.keys, change.new_image)
     answered = take_answer(reply, deps) if reply is not None else None
     if answered is not None:
@@ -238,6 +339,62 @@ def record_handler(record: DynamoDBRecord) -> None:
             name="CrisisAnswersTaken" if resumed else "CrisisAnswersTooLate", unit="Count", value=1
         )
         logger.info("follow-up answer taken in", extra={"case_id": case_id, "resumed": resumed})
+
+
+def with_crisis_reasons(found: intake_logic.Signal, deps: Dependencies) -> intake_logic.Signal:
+    """The signal with its reasons sealed by the crisis vault, opened from `signal_ct`; as
+    it was (no reasons) if that is missing or cannot be opened: the case must not wait."""
+    if deps.reasons is None or found.sealed_reasons is not None:
+        return found
+    if found.signal_ct is None:
+        metrics.add_metric(name="CrisisSignalReasonsMissing", unit="Count", value=1)
+        logger.warning("risk signal without reasons for the crisis feature", extra=_where(found))
+        return found
+    try:
+        codes = deps.reasons.open(found)
+        sealed = deps.reasons.seal(found.user_id, found.item_id, codes)
+    except (ClientError, BotoCoreError, SignalUnreadable) as error:
+        metrics.add_metric(name="CrisisSignalReasonsUnreadable", unit="Count", value=1)
+        logger.warning(
+            "risk signal reasons could not be opened",
+            extra=_where(found) | {"error": _error_code(error)},
+        )
+        return found
+    return replace(found, sealed_reasons=sealed, signal_ct=None)
+
+
+def _where(found: intake_logic.Signal) -> dict[str, Any]:
+    """What a log line may say of a signal: its feature and level, never its member."""
+    return {"source": found.source, "severity": found.severity}
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__
+
+
+def low_mood_signal(day: intake_logic.MoodDay, deps: Dependencies) -> intake_logic.Signal | None:
+    """Keep the day's mood; the sustained low mood signal of that day, if it fires."""
+    assert deps.moods is not None
+    rule = deps.low_mood
+    deps.moods.keep(day.user_id, day.day, day.mood, day.revision, deps.clock())
+    history = deps.moods.recent(day.user_id, day.day, rule.lookback_days)
+    codes = sustained_low_mood(
+        history, day.day, days_in_a_row=rule.days_in_a_row, average_drop=rule.average_drop
+    )
+    if not codes:
+        return None
+    item_id = low_mood_item_id(day.day)
+    return intake_logic.Signal(
+        user_id=day.user_id,
+        severity=max((severity_of(code) for code in codes), key=SEVERITIES.index),
+        source=LOW_MOOD_SOURCE,
+        item_id=item_id,
+        source_id=low_mood_source_id(day.day),
+        sealed_reasons=deps.reasons.seal(day.user_id, item_id, codes) if deps.reasons else None,
+        mood=day.mood,
+    )
 
 
 def _signal(found: intake_logic.Signal, source: str, deps: Dependencies) -> None:

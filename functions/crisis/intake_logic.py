@@ -1,9 +1,10 @@
 """Whether a feature table's stream record is a risk signal, and which (pure; no AWS).
 
 A check-in (partition `user_id`, sort `date`), a journal entry (`user_id`, `entry_id`)
-or a screening (`user_id`, ...) carries its risk on its own item: `risk.level` plain
-(also `risk_level`), the reason codes sealed beside it (`reasons_ct`, by the writing
-feature's vault), and a plain `mood` where the feature has one.
+or a screening (`user_id`, `sk`) carries its risk on its own item: `risk.level` plain
+(also `risk_level`), the reason codes sealed beside it twice (`reasons_ct` by the
+writing feature's vault, for the member; `signal_ct` for the crisis feature,
+shared/crisis/signal_seal.py), and a plain `mood` where the feature has one.
 
 A record is a signal when its new image's level is watch, high or imminent and, on a
 MODIFY, higher than the old image's: a rewrite at the same or a lower level adds nothing.
@@ -27,8 +28,14 @@ below watch) and its mood. A risky check-in is both a signal and an answer. The 
 item and anything without a mood are not check-ins; journal and screening writes answer
 nothing.
 
-The reasons are never in plain text here: the sealed blob is kept exactly as stored, for
-the counsellor's view to open with the source feature's key.
+**A mood day** is any check-in written (INSERT or MODIFY) with a mood: its member-local
+day is its sort key `date`, and its `updated_at` orders two writes of that day. The
+intake keeps it in the member's mood history for the sustained low mood signal
+(functions/crisis/moods.py, shared/crisis/signals.py).
+
+The reasons are never in plain text here: a signal carries the item's `signal_ct` as
+stored, for the intake to open and seal again with the crisis vault
+(functions/crisis/intake.py); the source feature's own `reasons_ct` is left on its item.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -51,8 +59,19 @@ class Signal:
     source: str
     item_id: str
     source_id: str
+    # The reasons as the crisis vault sealed them (purpose "crisis"): what the case keeps.
     sealed_reasons: bytes | None
     mood: int | None
+    # The reasons as the source feature sealed them for the crisis feature (KMS direct).
+    signal_ct: bytes | None = None
+
+
+@dataclass(frozen=True)
+class MoodDay:
+    user_id: str
+    day: date
+    mood: int
+    revision: str
 
 
 @dataclass(frozen=True)
@@ -154,8 +173,9 @@ def signal(
         source=source,
         item_id=item,
         source_id=source_id(source, item, revision(new_image)),
-        sealed_reasons=sealed_blob(new_image.get("reasons_ct")),
+        sealed_reasons=None,
         mood=mood(new_image),
+        signal_ct=sealed_blob(new_image.get("signal_ct")),
     )
 
 
@@ -174,3 +194,22 @@ def answer(
     if not isinstance(user_id, str) or not user_id:
         return None
     return Answer(user_id=user_id, level=level(new_image), mood=mood(new_image))
+
+
+def mood_day(
+    event_name: str,
+    source: str,
+    keys: Mapping[str, Any] | None,
+    new_image: Mapping[str, Any] | None,
+) -> MoodDay | None:
+    """The member's mood of a local day a stream record carries, or None (module docstring)."""
+    if source != "checkins" or event_name not in ("INSERT", "MODIFY") or not new_image:
+        return None
+    user_id, found = new_image.get("user_id"), mood(new_image)
+    if not isinstance(user_id, str) or not user_id or found is None:
+        return None
+    try:
+        day = date.fromisoformat(str((keys or {}).get("date")))
+    except ValueError:
+        return None  # the "#key" item, or no date
+    return MoodDay(user_id=user_id, day=day, mood=found, revision=revision(new_image))

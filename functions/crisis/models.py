@@ -55,20 +55,23 @@ class CasePage(BaseModel):
 
 
 class SignalOut(BaseModel):
-    source: str | None
+    source: str | None = Field(
+        description=(
+            "Where the signal came from: checkins, journal, screenings, help, sustained_low_mood"
+        )
+    )
     level: str | None
     received_at: str | None
     reasons: list[str] | None = Field(
         default=None,
         description=(
-            "Reason codes, only for signals the crisis feature sealed (POST /help). "
-            "Other features' reasons stay sealed under their own keys: see reasons_sealed_by."
+            "The signal's reason codes (docs/signals.md), opened for the counsellor: sealed "
+            "for the crisis feature by the feature that raised the signal, and sealed again "
+            "for the case by the risk intake. Null when none could be kept (the source's "
+            "sealed reasons were missing or unreadable, or the member's data was erased)."
         ),
     )
     text: str | None = Field(default=None, description="The member's words (POST /help)")
-    reasons_sealed_by: str | None = Field(
-        default=None, description="The feature whose key holds this signal's reasons"
-    )
 
 
 class Outcome(BaseModel):

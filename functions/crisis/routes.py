@@ -20,17 +20,39 @@ from functools import cache
 from typing import Annotated, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from fastapi import Body, Depends, Header, Path, Query, status
+from fastapi import Body, Depends, Header, Query, status
 
 from functions.crisis import intake, intake_logic
-from functions.crisis.cases import CaseWrites, Taken
+from functions.crisis.case_records_models import CaseRecordsDetail
+from functions.crisis.case_records_routes import record_event, records_view
+from functions.crisis.case_records_routes import router as case_records_router
+from functions.crisis.cases import Taken
+from functions.crisis.deps import (
+    ERRORS,
+    CaseId,
+    Cases,
+    CrisisVault,
+    Keys,
+    Log,
+    Records,
+    _config,
+    audit,
+    case_for_staff,
+    case_staff,
+)
+
+# Re-exported: tests and other modules know these providers by their routes.py names.
+from functions.crisis.deps import CrisisApiSettings as CrisisApiSettings
+from functions.crisis.deps import audit_log as audit_log
+from functions.crisis.deps import case_records as case_records
+from functions.crisis.deps import cases as cases
+from functions.crisis.deps import crisis_vault as crisis_vault
+from functions.crisis.deps import cursor_keys as cursor_keys
 from functions.crisis.logic import (
-    CASE_ROLES,
     GONE_TOKEN_ERRORS,
     HELP_REASONS,
     HELP_SEVERITY,
     HELP_SOURCE,
-    PURPOSE,
     SEALED_FIELDS,
     SUPPORT_MESSAGE,
     help_item_id,
@@ -40,7 +62,6 @@ from functions.crisis.logic import (
 )
 from functions.crisis.models import (
     AckOut,
-    CaseDetail,
     CasePage,
     CaseSummary,
     CloseIn,
@@ -52,30 +73,14 @@ from functions.crisis.models import (
     Status,
 )
 from shared import aws
-from shared.audit import AuditLog
 from shared.cursor import decode_cursor, encode_cursor
-from shared.errors import Conflict, DomainError, Forbidden, NotFound
+from shared.errors import Conflict, DomainError, NotFound
 from shared.http import create_app, problem_responses
-from shared.identity import Identity
 from shared.observability import logger, metrics
-from shared.orgs.access import require_role
-from shared.orgs.roster import RosterEntry
 from shared.routing import Caller, Now
-from shared.settings import RosterSettings, settings
-from shared.signing_keys import SigningKeys, signing_keys
-from shared.vault import Vault
 
 app = create_app("Crisis API")
-ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
 RESUME_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 503)
-MAX_CASE_ID = 64
-
-
-class CrisisApiSettings(RosterSettings):
-    cases_table: str
-    audit_table: str
-    crisis_state_machine_arn: str
-    cursor_secret_arn: str = ""
 
 
 class WorkflowUnavailable(DomainError):
@@ -101,33 +106,13 @@ class TaskTokens:
         return True
 
 
-# --- wiring (tests replace these with app.dependency_overrides) ----------------------------
-
-
-def _config() -> CrisisApiSettings:
-    return settings(CrisisApiSettings)
-
-
-@cache
-def cases() -> CaseWrites:
-    return CaseWrites(aws.client("dynamodb"), _config().cases_table)
-
-
-@cache
-def audit_log() -> AuditLog:
-    return AuditLog(aws.client("dynamodb"), _config().audit_table)
+# --- wiring (tests replace these with app.dependency_overrides; the shared ones are in
+# functions/crisis/deps.py) ---------------------------------------------------------------
 
 
 @cache
 def task_tokens() -> TaskTokens:
     return TaskTokens(aws.client("stepfunctions"))
-
-
-@cache
-def crisis_vault() -> Vault:
-    from shared.vault import vault_for
-
-    return vault_for(PURPOSE, cases())
 
 
 @cache
@@ -140,58 +125,9 @@ def memberships() -> intake.Memberships:
     return intake.Memberships(aws.client("dynamodb"), _config().orgs_table)
 
 
-def cursor_keys() -> SigningKeys:
-    return signing_keys(_config().cursor_secret_arn)
-
-
-Cases = Annotated[CaseWrites, Depends(cases)]
-Log = Annotated[AuditLog, Depends(audit_log)]
 Tokens = Annotated[TaskTokens, Depends(task_tokens)]
-CrisisVault = Annotated[Vault, Depends(crisis_vault)]
 Run = Annotated[intake.Workflow, Depends(workflow)]
 Members = Annotated[intake.Memberships, Depends(memberships)]
-Keys = Annotated[SigningKeys, Depends(cursor_keys)]
-CaseId = Annotated[str, Path(max_length=MAX_CASE_ID, description="The case's id")]
-
-
-# --- who may see a case ---------------------------------------------------------------------
-
-
-def case_staff(identity: Identity, org_id: str) -> RosterEntry:
-    """The caller's roster entry if they are staff of `org_id` who handle cases; 404 else."""
-    try:
-        return require_role(identity, org_id, CASE_ROLES)
-    except (Forbidden, NotFound):
-        raise NotFound("No such case.") from None
-
-
-def case_for_staff(
-    repo: CaseWrites, identity: Identity, case_id: str
-) -> tuple[dict[str, Any], RosterEntry]:
-    """The case (plain fields) and the caller's roster entry, if they may handle it;
-    404 for anyone else, as for a case that does not exist."""
-    found = repo.details(case_id)
-    if found is None:
-        raise NotFound("No such case.")
-    return found, case_staff(identity, str(found["org_id"]))
-
-
-def audit(
-    log: AuditLog,
-    staff: RosterEntry,
-    action: str,
-    case_id: str,
-    detail: dict[str, str | int] | None = None,
-) -> None:
-    log.append(
-        staff.org_id,
-        actor_id=staff.user_id,
-        actor_role=staff.role,
-        action=action,
-        target_type="case",
-        target_id=case_id,
-        detail=detail,
-    )
 
 
 def _resume(tokens: TaskTokens, taken: Taken, output: Mapping[str, Any]) -> bool | None:
@@ -216,7 +152,13 @@ def _resume(tokens: TaskTokens, taken: Taken, output: Mapping[str, Any]) -> bool
     summary="Acknowledge a case: its workflow stops escalating",
 )
 def acknowledge(
-    case_id: CaseId, identity: Caller, repo: Cases, tokens: Tokens, log: Log, now: Now
+    case_id: CaseId,
+    identity: Caller,
+    repo: Cases,
+    records: Records,
+    tokens: Tokens,
+    log: Log,
+    now: Now,
 ) -> AckOut:
     _, staff = case_for_staff(repo, identity, case_id)
     taken = repo.take_ack(case_id, staff.user_id, now())
@@ -241,6 +183,7 @@ def acknowledge(
             "meanwhile. Acknowledge it again to take it."
         )
     audit(log, staff, "case.acknowledged", case_id, detail)
+    record_event(records, case_id, "acknowledged", taken.at, staff.user_id, detail)
     metrics.add_metric(name="CrisisCaseAcknowledged", unit="Count", value=1)
     return AckOut(
         case_id=case_id,
@@ -261,6 +204,7 @@ def close(
     payload: CloseIn,
     identity: Caller,
     repo: Cases,
+    records: Records,
     tokens: Tokens,
     log: Log,
     now: Now,
@@ -285,6 +229,7 @@ def close(
     if "watch_level" in outcome:
         detail |= {"watch_level": outcome["watch_level"], "review_on": outcome["review_on"]}
     audit(log, staff, "case.closed", case_id, detail)
+    record_event(records, case_id, "closed", taken.at, staff.user_id, detail)
     return CloseOut(
         case_id=case_id,
         status="closed",
@@ -342,13 +287,18 @@ def list_cases(
 
 @app.get(
     "/cases/{case_id}",
-    response_model=CaseDetail,
+    response_model=CaseRecordsDetail,
     responses=ERRORS,
-    summary="A case with its signals",
+    summary="A case with its signals, timeline, follow-ups, notes, contacts and referrals",
 )
 def read_case(
-    case_id: CaseId, identity: Caller, repo: Cases, vault: CrisisVault, log: Log
-) -> CaseDetail:
+    case_id: CaseId,
+    identity: Caller,
+    repo: Cases,
+    records: Records,
+    vault: CrisisVault,
+    log: Log,
+) -> CaseRecordsDetail:
     found, staff = case_for_staff(repo, identity, case_id)
     user_id = str(found["user_id"])
 
@@ -360,8 +310,9 @@ def read_case(
 
     items = sorted(repo.signals(case_id), key=lambda i: str(i.get("received_at") or ""))
     signals = [signal_view(i, user_id, open_crisis_fields) for i in items]
+    extra = records_view(records.case_items(case_id), user_id, vault)
     audit(log, staff, "case.read", case_id, {"signals": len(signals)})
-    return CaseDetail.model_validate(found | {"signal_details": signals})
+    return CaseRecordsDetail.model_validate(found | {"signal_details": signals} | extra)
 
 
 # --- the member's help button -----------------------------------------------------------------
@@ -431,3 +382,12 @@ def ask_for_help(
         message=SUPPORT_MESSAGE,
         crisis_resources=crisis_lines(identity, now()),
     )
+
+
+# --- a member's records: safety plan, care plan, guardians (member_records_routes.py) ---------
+from functions.crisis.member_records_routes import router as member_records_router  # noqa: E402
+
+app.include_router(member_records_router)
+
+
+app.include_router(case_records_router)

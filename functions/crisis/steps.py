@@ -21,17 +21,27 @@ organisation's chain (shared/audit.py), so each transition can be proven afterwa
 - `send_follow_up`: ask the member for a short check-in (a `follow_up` notification).
 - `evaluate_answer`: worse is a higher risk level than the case's, or a mood 2 or more
   below the mood of the signal that opened it; worse re-escalates at the higher level.
+
+Besides the audit record, the steps add the case's timeline events
+(functions/crisis/case_records.py): `notified` (tier 1) or `escalated` (tiers 2 and 3),
+`unacknowledged`, `follow_up_planned` (number, day, when due), `follow_up_sent`,
+`answered` (worse or not) and `re_escalated`. Acknowledgement and closure are recorded by
+the counsellor's routes, opening and raising by the intake. A timeline event that cannot
+be written is logged and skipped: the audit chain is the proof, and failing the step
+would make the workflow retry it (and alert the counsellors twice).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from shared.clock import system_clock
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.clock import system_clock, utc_iso
 from shared.notifications.notify import notify
 from shared.observability import instrument, logger, metrics
 from shared.settings import Settings, settings
@@ -67,6 +77,19 @@ class Audit(Protocol):
     ) -> Any: ...
 
 
+class Events(Protocol):
+    """Where the case's timeline events go (functions/crisis/case_records.py)."""
+
+    def add_event(
+        self,
+        case_id: str,
+        kind: str,
+        at: str,
+        actor_id: str,
+        detail: Mapping[str, str | int] | None = None,
+    ) -> Any: ...
+
+
 class Duty(Protocol):
     def at(self, org_id: str, at: datetime) -> Any: ...
 
@@ -83,6 +106,7 @@ class Dependencies:
     clock: Callable[[], datetime]
     follow_up_days: tuple[int, ...]
     day_seconds: int
+    events: Events | None = None
 
 
 def rank(severity: str) -> int:
@@ -150,6 +174,20 @@ def _audit(deps: Dependencies, event: Mapping[str, Any], action: str, **detail: 
     )
 
 
+def _event(deps: Dependencies, event: Mapping[str, Any], kind: str, **detail: str | int) -> None:
+    if deps.events is None:
+        return
+    try:
+        deps.events.add_event(
+            str(event["case_id"]), kind, utc_iso(deps.clock()), ACTOR["actor_id"], detail or None
+        )
+    except (ClientError, BotoCoreError) as error:
+        logger.warning(
+            "timeline event not written",
+            extra={"case_id": event.get("case_id"), "kind": kind, "error": type(error).__name__},
+        )
+
+
 def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
     action = str(event["action"])
     case_id = str(event["case_id"])
@@ -161,6 +199,8 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
         for person in people:
             deps.notify(person, "counsellor_alert", urgent=True)
         _audit(deps, event, "notified", tier=tier, severity=severity, people=len(people))
+        kind = "notified" if tier == 1 else "escalated"
+        _event(deps, event, kind, tier=tier, severity=severity, people=len(people))
         return {"tier": tier, "notified": len(people)}
     if action in ("await_ack", "await_answer", "await_closure"):
         deps.tokens.keep_token(case_id, action.removeprefix("await_"), str(event["token"]))
@@ -169,17 +209,30 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
     if action == "unacknowledged":
         metrics.add_metric(name="CrisisCaseUnacknowledged", unit="Count", value=1)
         _audit(deps, event, "unacknowledged", severity=severity)
+        _event(deps, event, "unacknowledged", severity=severity)
         return {"alarm": True}
     if action == "plan_follow_up":
         done_so_far = int((event.get("follow_up") or {}).get("index") or 0)
-        return plan(done_so_far, deps.follow_up_days, deps.day_seconds)
+        planned = plan(done_so_far, deps.follow_up_days, deps.day_seconds)
+        if not planned["done"]:
+            due = deps.clock() + timedelta(seconds=planned["wait_seconds"])
+            number = int(planned["index"])
+            day = deps.follow_up_days[number - 1]
+            _event(deps, event, "follow_up_planned", number=number, day=day, due_at=utc_iso(due))
+        return planned
     if action == "send_follow_up":
         deps.notify(str(event["user_id"]), "follow_up")
-        _audit(deps, event, "follow_up_sent", number=int(event["follow_up"]["index"]))
+        number = int(event["follow_up"]["index"])
+        _audit(deps, event, "follow_up_sent", number=number)
+        day = deps.follow_up_days[number - 1] if 0 < number <= len(deps.follow_up_days) else 0
+        _event(deps, event, "follow_up_sent", number=number, day=day)
         return {"sent": True}
     if action == "evaluate_answer":
         is_worse, level = worse(severity, event.get("opening_mood"), event.get("answer") or {})
         _audit(deps, event, "answer_evaluated", worse=int(is_worse))
+        _event(deps, event, "answered", worse=int(is_worse))
+        if is_worse:
+            _event(deps, event, "re_escalated", severity=level)
         return {"worse": is_worse, "severity": level}
     if action in ("opened", "acknowledged", "closed"):
         _audit(deps, event, action, tier=tier)
@@ -192,6 +245,7 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
 
 @cache
 def dependencies() -> Dependencies:  # pragma: no cover - production wiring
+    from functions.crisis.case_records import CaseRecords
     from functions.crisis.cases import CasesRepository
     from shared import aws
     from shared.audit import AuditLog
@@ -206,6 +260,7 @@ def dependencies() -> Dependencies:  # pragma: no cover - production wiring
         clock=lambda: system_clock().astimezone(UTC),
         follow_up_days=follow_up_days(config.follow_up_days),
         day_seconds=int(config.follow_up_day_seconds),
+        events=CaseRecords.from_environment(),
     )
 
 

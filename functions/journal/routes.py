@@ -116,7 +116,7 @@ def _stored(
     }
     sealed, retention = sealer.seal(identity.user_id, entry_id, words)
     item = plain_item(identity.user_id, entry_id, fields, risk, written, now, version, retention)
-    item |= sealed
+    item |= sealed | sealer.seal_signal(identity.user_id, entry_id, risk.level, risk.reasons)
     opened = {"title": fields["title"], "body": fields["body"], "tags": fields.get("tags")}
     return item, to_entry(item, opened | {"reasons": risk.reasons})
 

@@ -4,6 +4,10 @@ Reads cache the wrapped key (shared/vault.py). A write reads "#meta" afresh
 (one consistent GetItem): the retention it holds decides the new entry's
 expiry, and a retention changed a moment ago must count, since the profile
 stream only updates the entries that already exist.
+
+A risky entry's reasons (the lexicon's `lexicon:<id>` codes) are also sealed for the
+crisis feature (`signal_ct`, shared/crisis/signal_seal.py): the only way a counsellor
+reads them, without the journal's key.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.journal.repository import MetaStore
+from shared.crisis.signal_seal import SignalSealer, signal_sealer
 from shared.vault import Vault, vault_for
 
 PURPOSE = "journal"
@@ -32,9 +37,10 @@ class JournalKeys:
 
 
 class JournalVault:
-    def __init__(self, vault: Vault, repo: MetaStore) -> None:
+    def __init__(self, vault: Vault, repo: MetaStore, signals: SignalSealer) -> None:
         self._vault = vault
         self._repo = repo
+        self._signals = signals
 
     def seal(
         self, user_id: str, entry_id: str, fields: dict[str, Any]
@@ -48,6 +54,12 @@ class JournalVault:
         sealed |= self._vault.seal_fields(key, user_id, entry_id, fields)
         return sealed, meta.get("retention_days")
 
+    def seal_signal(
+        self, user_id: str, entry_id: str, level: str, reasons: list[str]
+    ) -> dict[str, Any]:
+        """`signal_ct` for the crisis feature if the level is above none, else None."""
+        return {"signal_ct": self._signals.seal_if_risky(user_id, entry_id, level, reasons)}
+
     def opener(self, user_id: str) -> Any:
         """Opens this member's entries (one key lookup for a whole page)."""
         key = self._vault.key_for_reading(user_id)
@@ -59,4 +71,4 @@ class JournalVault:
 
 
 def journal_vault(repo: MetaStore) -> JournalVault:
-    return JournalVault(vault_for(PURPOSE, JournalKeys(repo)), repo)
+    return JournalVault(vault_for(PURPOSE, JournalKeys(repo)), repo, signal_sealer())

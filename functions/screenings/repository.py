@@ -6,7 +6,10 @@ never collide. The member's wrapped data key is the item with sort key "#key" (i
 before every screening). The answers and the risk reasons are sealed with that key
 (`answers_ct`, `reasons_ct`); the tier, the risk level (`risk.level`, and `risk_level`
 as on check-ins and journal entries) and `org_id` stay plain: the risk intake reads
-them from this table's stream. Screenings are never changed once written.
+them from this table's stream. A screening whose level is above none also carries its
+reason codes sealed for the crisis feature (`signal_ct`, shared/crisis/signal_seal.py;
+item id: its sort key), which this function can seal and never open. Screenings are
+never changed once written.
 
 No pydantic here: the data-rights handler imports this module.
 """
@@ -18,6 +21,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from shared.crisis.signal_seal import SignalSealer
 from shared.data_rights import query_partition
 from shared.dynamo import from_item, to_item
 from shared.settings import BaseSettings
@@ -75,19 +79,31 @@ class ScreeningKeys:
 
 
 class ScreeningsRepository:
-    def __init__(self, client: Any, table: str, vault: Vault) -> None:
+    def __init__(
+        self, client: Any, table: str, vault: Vault, signals: SignalSealer | None = None
+    ) -> None:
         self._db = client
         self._table = table
         self._vault = vault
+        self._signals = signals  # only writers need it (not the data-rights handler)
+
+    def _signal(self, user_id: str, sk: str, risk: dict[str, Any]) -> bytes | None:
+        """The reasons sealed for the crisis feature if the level is above none."""
+        if risk["level"] == "none":
+            return None
+        if self._signals is None:
+            raise RuntimeError("a risky screening needs the crisis signal sealer")
+        return self._signals.seal_if_risky(user_id, sk, risk["level"], risk["reasons"] or [])
 
     def save(self, user_id: str, org_id: str | None, screening: dict[str, Any]) -> None:
         """Store one new screening (plain data, as `Screening` dumps it): one PutItem."""
         screening_id, risk = screening["id"], screening["risk"]
         key = self._vault.key_for_writing(user_id)  # the answers are always sealed
         words = {"answers": screening["answers"], "reasons": risk["reasons"] or None}
+        sk = screening_sk(screening["created_at"], screening_id)
         item = {
             "user_id": user_id,
-            "sk": screening_sk(screening["created_at"], screening_id),
+            "sk": sk,
             "id": screening_id,
             "instrument": screening["instrument"],
             "tier": screening["tier"],
@@ -95,6 +111,7 @@ class ScreeningsRepository:
             "risk_level": risk["level"],  # plain: the risk intake reads it
             "org_id": org_id,
             "created_at": screening["created_at"],
+            "signal_ct": self._signal(user_id, sk, risk),
         } | self._vault.seal_fields(key, user_id, screening_id, words)
         self._db.put_item(
             TableName=self._table,

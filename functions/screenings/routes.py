@@ -38,11 +38,13 @@ ERRORS = problem_responses(400, 401, 403, 413, 415, 422)
 
 @cache
 def repository() -> ScreeningsStore:
+    from shared.crisis.signal_seal import signal_sealer
     from shared.vault import vault_for
 
     db = aws.client("dynamodb")
     table = settings(ScreeningsSettings).screenings_table
-    return ScreeningsRepository(db, table, vault_for(PURPOSE, ScreeningKeys(db, table)))
+    vault = vault_for(PURPOSE, ScreeningKeys(db, table))
+    return ScreeningsRepository(db, table, vault, signal_sealer())
 
 
 Repo = Annotated[ScreeningsStore, Depends(repository)]

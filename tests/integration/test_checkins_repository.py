@@ -12,6 +12,7 @@ import pytest
 from functions.checkins.logic import build_checkin
 from functions.checkins.models import CheckinIn
 from functions.checkins.repository import PURPOSE, CheckinKeys, CheckinsRepository
+from shared.crisis.signal_seal import signal_sealer
 from shared.vault import vault_for
 
 NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
@@ -21,7 +22,8 @@ NOW = dt.datetime(2026, 11, 23, 4, 0, tzinfo=dt.UTC)  # 12:00 in Shanghai
 def repo(function_env: dict[str, Any]) -> CheckinsRepository:
     table = function_env["tables"]["checkins"]
     keys = CheckinKeys(boto3.client("dynamodb"), table)
-    return CheckinsRepository(boto3.client("dynamodb"), table, vault_for(PURPOSE, keys))
+    vault = vault_for(PURPOSE, keys)
+    return CheckinsRepository(boto3.client("dynamodb"), table, vault, signal_sealer())
 
 
 def checkin(**fields: Any) -> Any:

@@ -5,47 +5,23 @@ Timeouts are deployed at a few seconds (local/timers.py FAST_TIMERS)."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from local.deploy import aws_client
+from tests.support.crisis_stack import (
+    ITEM9,
+    alerts,
+    enrol_on_roster,
+    explain,
+    runs_for,
+    states_entered,
+    until,
+)
 
 Login = Callable[..., dict[str, str]]
-DEADLINE = 90.0
-ITEM9 = {"mood": 2, "instruments": {"phq9": [1, 1, 1, 1, 1, 1, 1, 1, 2]}}
-
-
-def until(check: Callable[[], Any], what: str, deadline: float = DEADLINE) -> Any:
-    started = time.monotonic()
-    while time.monotonic() - started < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"not within {deadline:.0f} s: {what}")
-
-
-def runs_for(sfn: Any, machine: str, user_id: str, before: set[str]) -> list[dict[str, Any]]:
-    """The runs started since `before` for this member (other tests open cases too)."""
-    runs = []
-    for run in sfn.list_executions(stateMachineArn=machine)["executions"]:
-        if run["name"] in before:
-            continue
-        described = sfn.describe_execution(executionArn=run["executionArn"])
-        if json.loads(described["input"]).get("user_id") == user_id:
-            runs.append(run)
-    return runs
-
-
-def states_entered(sfn: Any, execution_arn: str) -> list[str]:
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    return [
-        e["stateEnteredEventDetails"]["name"] for e in events if e["type"].endswith("StateEntered")
-    ]
 
 
 def test_an_item9_check_in_reaches_the_counsellor_and_escalates_unanswered(
@@ -86,27 +62,6 @@ def test_an_item9_check_in_reaches_the_counsellor_and_escalates_unanswered(
     assert path.count("Notify") == 3 and "Unacknowledged" in path
     # and the primary, the backup and the duty officer each get a counsellor alert
     until(lambda: alerts(api, staff) >= alerts_before + 3, "three tiers of counsellor alerts")
-
-
-def alerts(api: httpx.Client, staff: list[dict[str, str]]) -> int:
-    """How many counsellor alerts the demo school's duty staff have in all."""
-    total = 0
-    for headers in staff:
-        page = api.get("notifications", headers=headers, params={"limit": 100}).json()
-        total += sum(i["category"] == "counsellor_alert" for i in page["items"])
-    return total
-
-
-def enrol_on_roster(
-    local_cloud: dict[str, Any], api: httpx.Client, new_member: Callable[..., dict[str, str]]
-) -> tuple[dict[str, str], str]:
-    member = new_member(org_id="demo-school")
-    user_id = str(api.get("me", headers=member).json()["user_id"])
-    aws_client("dynamodb", local_cloud["aws_endpoint_url"], local_cloud["region"]).put_item(
-        TableName=local_cloud["tables"]["orgs"],
-        Item={"pk": {"S": f"user#{user_id}"}, "sk": {"S": "org"}, "org_id": {"S": "demo-school"}},
-    )
-    return member, user_id
 
 
 def test_a_counsellor_acknowledges_follows_up_and_closes_the_case(
@@ -169,17 +124,6 @@ def close(api: httpx.Client, case_id: str, counsellor: dict[str, str]) -> dict[s
     """The closed case, or None while the run is not waiting for closure (409)."""
     answer = api.post(f"cases/{case_id}/close", headers=counsellor, json={"outcome": "resolved"})
     return dict(answer.json()) if answer.status_code == 200 else None
-
-
-def explain(sfn: Any, execution_arn: str) -> str:
-    """The states a run went through and its failures, for a failing assertion."""
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-    failed = [
-        str(e.get("taskFailedEventDetails") or e.get("executionFailedEventDetails"))[:300]
-        for e in events
-        if e["type"] in ("TaskFailed", "ExecutionFailed")
-    ]
-    return f"{states_entered(sfn, execution_arn)} {failed}"
 
 
 def test_a_worse_answer_to_a_follow_up_re_escalates(

@@ -13,6 +13,7 @@ from functions.checkins.repository import CheckinsStore
 from functions.journal.repository import META, JournalStore
 from functions.journal.vault import PURPOSE as JOURNAL
 from functions.journal.vault import JournalKeys, JournalVault
+from shared.crisis.signal_seal import SignalSealer
 from shared.envelope import KeyRing
 from shared.identity import Identity, Role
 from shared.orgs.roster import RosterEntry
@@ -197,7 +198,8 @@ class KmsRefused(Exception):
 
 
 class FakeKms:
-    """The KMS calls a KeyRing makes, in memory: wrapped keys are opaque handles.
+    """The KMS calls a KeyRing and a SignalSealer make, in memory: ciphertexts are opaque
+    handles.
 
     Like KMS, it refuses to unwrap a key under another encryption context or key id;
     `calls` counts the calls by operation, so tests can see what the cache saved.
@@ -220,6 +222,16 @@ class FakeKms:
         self._wrapped[blob] = (KeyId, dict(EncryptionContext), plain)
         return {"Plaintext": plain, "CiphertextBlob": blob, "KeyId": KeyId}
 
+    def encrypt(
+        self, *, KeyId: str, Plaintext: bytes, EncryptionContext: dict[str, str]
+    ) -> dict[str, Any]:
+        """A direct Encrypt (shared/crisis/signal_seal.py): an opaque handle, never the text."""
+        self._count("encrypt")
+        assert len(Plaintext) <= 4096, "KMS Encrypt takes at most 4096 bytes"
+        blob = b"encrypted:" + os.urandom(16)
+        self._wrapped[blob] = (KeyId, dict(EncryptionContext), bytes(Plaintext))
+        return {"CiphertextBlob": blob, "KeyId": KeyId}
+
     def decrypt(
         self, *, CiphertextBlob: bytes, KeyId: str, EncryptionContext: dict[str, str]
     ) -> dict[str, Any]:
@@ -233,6 +245,11 @@ class FakeKms:
 def fake_keyring(purpose: str, kms: FakeKms | None = None) -> KeyRing:
     """A real KeyRing over the in-memory KMS: no AWS call, the same caching."""
     return KeyRing(kms or FakeKms(), "alias/fake-sealing-key", purpose)
+
+
+def fake_signal_sealer(kms: FakeKms | None = None) -> SignalSealer:
+    """A real SignalSealer over the in-memory KMS, on the same key as `fake_keyring`."""
+    return SignalSealer(kms or FakeKms(), "alias/fake-sealing-key")
 
 
 class FakeJournalRepository:
@@ -324,7 +341,9 @@ class FakeJournalRepository:
 
 def fake_journal_vault(repo: FakeJournalRepository, kms: FakeKms | None = None) -> JournalVault:
     """The real JournalVault over the fake repository's "#meta" and the in-memory KMS."""
-    return JournalVault(Vault(fake_keyring(JOURNAL, kms), JournalKeys(repo)), repo)
+    kms = kms or FakeKms()
+    vault = Vault(fake_keyring(JOURNAL, kms), JournalKeys(repo))
+    return JournalVault(vault, repo, fake_signal_sealer(kms))
 
 
 # mypy fails here if a fake drifts from the contract the routes are typed against.

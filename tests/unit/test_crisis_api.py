@@ -22,7 +22,14 @@ from shared.identity import Identity, current_identity
 from shared.routing import clock
 from shared.signing_keys import SigningKeys
 from shared.vault import Vault
-from tests.support.fakes import Caller, MovableClock, RosterLikeTheToken, fake_keyring, member
+from tests.support.fakes import (
+    Caller,
+    MovableClock,
+    RosterLikeTheToken,
+    fake_keyring,
+    fake_signal_sealer,
+    member,
+)
 from tests.support.moto_cloud import moto_clients
 from tests.unit.test_crisis_cases import BLOB, make_cases_table
 
@@ -118,10 +125,16 @@ class World:
         return self
 
     def signal(
-        self, severity: str, source_id: str, *, user_id: str = MEMBER, at: dt.datetime = NOW
+        self,
+        severity: str,
+        source_id: str,
+        *,
+        user_id: str = MEMBER,
+        at: dt.datetime = NOW,
+        sealed: bytes = BLOB,
     ) -> str:
         attached = self.repo.attach_signal(
-            user_id, ORG, severity, source_id, BLOB, at, source="checkins", item_id="2026-11-24"
+            user_id, ORG, severity, source_id, sealed, at, source="checkins", item_id="2026-11-24"
         )
         return attached.case.case_id
 
@@ -362,6 +375,8 @@ def test_the_list_is_for_the_organisations_counsellors_only(world: World) -> Non
 
 
 def test_a_case_shows_its_signals_and_opens_only_the_crisis_vaults_words(world: World) -> None:
+    # Given a help request, and a check-in signal whose reasons the crisis vault did not
+    # seal (as its source sealed them, before the intake sealed reasons for the case)
     world.as_(THE_MEMBER)
     helped = world.http.post("/help", json={"text": "我撑不下去了"})
     assert helped.status_code == 202, helped.text
@@ -380,7 +395,6 @@ def test_a_case_shows_its_signals_and_opens_only_the_crisis_vaults_words(world: 
             "received_at": "2026-11-24T12:55:00.000Z",
             "reasons": None,
             "text": None,
-            "reasons_sealed_by": "checkins",
         },
         {
             "source": "help",
@@ -388,12 +402,28 @@ def test_a_case_shows_its_signals_and_opens_only_the_crisis_vaults_words(world: 
             "received_at": "2026-11-24T13:00:00.000Z",
             "reasons": ["help_requested"],
             "text": "我撑不下去了",
-            "reasons_sealed_by": None,
         },
     ]
     assert "token_ack" not in response.text
     assert world.audit.records[-1]["action"] == "case.read"
     assert world.audit.records[-1]["detail"] == {"signals": 2}
+
+
+def test_a_counsellor_reads_the_reasons_the_intake_sealed_for_the_case(world: World) -> None:
+    # Given a check-in signal whose reasons the intake sealed with the crisis vault
+    reasons = intake.Reasons(fake_signal_sealer(), world.vault)
+    sealed = reasons.seal(MEMBER, "2026-11-24", ["phq9_item9_positive", "very_low_mood"])
+    case_id = world.signal("high", "checkins:2026-11-24:1", sealed=sealed)
+
+    # When a counsellor of the organisation reads the case
+    world.as_(COUNSELLOR)
+    response = world.http.get(f"/cases/{case_id}")
+
+    # Then the signal shows its reason codes in plain, and no ciphertext
+    assert response.status_code == 200, response.text
+    (signal,) = response.json()["signal_details"]
+    assert signal["reasons"] == ["phq9_item9_positive", "very_low_mood"]
+    assert "reasons_ct" not in response.text
 
 
 # --- POST /help ----------------------------------------------------------------------------

@@ -19,7 +19,11 @@ from botocore.exceptions import ClientError
 
 from functions.crisis import intake, intake_logic
 from functions.crisis.cases import CasesRepository
-from functions.crisis.intake import Dependencies, Memberships, Workflow
+from functions.crisis.intake import Dependencies, LowMoodRule, Memberships, Reasons, Workflow
+from functions.crisis.moods import MoodHistory
+from shared.crisis.signal_seal import SignalSealer
+from shared.envelope import KeyRing
+from shared.vault import Vault
 from tests.support.events import lambda_context
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
 from tests.support.tables import create_table
@@ -49,9 +53,14 @@ def image(**fields: Any) -> dict[str, Any]:
 
 
 def checkin(
-    level: str, day: str = "2026-11-24", stamp: str = "2026-11-24T12:59:00.000Z", mood: int = 1
+    level: str,
+    day: str = "2026-11-24",
+    stamp: str = "2026-11-24T12:59:00.000Z",
+    mood: int = 1,
+    signal_ct: bytes = BLOB,
 ) -> Any:
-    """A stored check-in (functions/checkins/repository.py): the level plain, reasons sealed."""
+    """A stored check-in (functions/checkins/repository.py): the level plain, reasons sealed
+    for the member (`reasons_ct`) and, when risky, for the crisis feature (`signal_ct`)."""
     return image(
         user_id=MEMBER,
         date=day,
@@ -59,6 +68,7 @@ def checkin(
         risk={"level": level},
         risk_level=level,
         reasons_ct=BLOB if level != "none" else None,
+        signal_ct=signal_ct if level != "none" else None,
         created_at="2026-11-24T08:00:00.000Z",
         updated_at=stamp,
         org_id="school",
@@ -117,15 +127,17 @@ def test_a_new_risky_checkin_is_a_signal_at_its_level(level: str) -> None:
     found = intake_logic.signal(
         "INSERT", "checkins", {"user_id": MEMBER, "date": "2026-11-24"}, {}, new
     )
-    # Then it is a signal of that member and level, named by the write, reasons still sealed
+    # Then it is a signal of that member and level, named by the write, carrying the reasons
+    # sealed for the crisis feature (not the source's own `reasons_ct`)
     assert found == intake_logic.Signal(
         user_id=MEMBER,
         severity=level,
         source="checkins",
         item_id="2026-11-24",
         source_id="checkins:2026-11-24:2026-11-24T12:59:00.000Z",
-        sealed_reasons=BLOB,
+        sealed_reasons=None,
         mood=1,
+        signal_ct=BLOB,
     )
 
 
@@ -237,7 +249,7 @@ def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[dict[str, Any]]:
-    with moto_clients("dynamodb", "stepfunctions") as clients:
+    with moto_clients("dynamodb", "stepfunctions", "kms") as clients:
         yield clients
 
 
@@ -256,15 +268,40 @@ class World:
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/crisis",
         )["stateMachineArn"]
         self.cases = CasesRepository(self.db, self.cases_table, sleep=lambda _: None)
+        self.kms = clients["kms"]
+        self.key_id = self.kms.create_key()["KeyMetadata"]["KeyId"]
+        # What the source features hold (Encrypt only, in production) ...
+        self.signals = SignalSealer(self.kms, self.key_id)
+        # ... and the crisis vault on the cases table's key items, as the counsellor's view.
+        self.vault = Vault(KeyRing(self.kms, self.key_id, "crisis"), self.cases)
 
-    def deps(self, db: Any = None, sfn: Any = None, machine: str | None = None) -> Dependencies:
+    def deps(
+        self,
+        db: Any = None,
+        sfn: Any = None,
+        machine: str | None = None,
+        low_mood: LowMoodRule | None = None,
+    ) -> Dependencies:
+        cases = CasesRepository(db or self.db, self.cases_table, sleep=lambda _: None)
         return Dependencies(
-            cases=CasesRepository(db or self.db, self.cases_table, sleep=lambda _: None),
+            cases=cases,
             organisation=Memberships(db or self.db, self.orgs_table).org_of,
             workflow=Workflow(sfn or self.sfn, machine or self.machine),
             sources={CHECKINS: "checkins", JOURNAL: "journal"},
             clock=lambda: NOW,
+            reasons=Reasons(self.signals, Vault(KeyRing(self.kms, self.key_id, "crisis"), cases)),
+            moods=MoodHistory(db or self.db, self.cases_table),
+            low_mood=low_mood or LowMoodRule(),
         )
+
+    def signal_items(self, case_id: str) -> list[dict[str, Any]]:
+        return sorted(self.cases.signals(case_id), key=lambda i: str(i["source_id"]))
+
+    def opened_reasons(self, item: dict[str, Any]) -> Any:
+        """The reasons of a signal item as the counsellor's view opens them."""
+        key = self.vault.key_for_reading(MEMBER)
+        item_id = str(item["item_id"])
+        return self.vault.open_fields(key, MEMBER, item_id, item, ["reasons"])["reasons"]
 
     def member_of(self, org_id: str, user_id: str = MEMBER) -> None:
         """The membership item the orgs feature writes (shared/orgs/keys.py)."""
@@ -642,3 +679,227 @@ def test_an_answer_that_could_not_be_sent_is_sent_by_the_retry(
     assert retried == {"batchItemFailures": []}
     assert [c["taskToken"] for c in sfn.sent] == ["answer-token-1", "answer-token-1"]
     assert _token_on(world, case_id) is None
+
+
+# --- reasons for the counsellor: signal_ct opened and sealed again for the case -------------
+
+
+class RecordingMetrics:
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def add_metric(self, name: str, unit: str, value: float) -> None:
+        self.names.append(name)
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> RecordingMetrics:
+    recording = RecordingMetrics()
+    monkeypatch.setattr(intake, "metrics", recording)
+    return recording
+
+
+def _only_signal(world: World) -> dict[str, Any]:
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None
+    (item,) = world.signal_items(case.case_id)
+    return item
+
+
+def test_the_reasons_sealed_for_the_crisis_feature_are_sealed_again_for_the_case(
+    world: World,
+) -> None:
+    # Given a high check-in whose writer sealed its reasons for the crisis feature
+    sealed = world.signals.seal(MEMBER, "2026-11-24", ["phq9_item9_positive", "very_low_mood"])
+    # When its record is taken in
+    result = handle(batch(checkin_record("INSERT", None, checkin("high", signal_ct=sealed))))
+    # Then the signal keeps the reasons sealed by the crisis vault, which opens them
+    assert result == {"batchItemFailures": []}
+    item = _only_signal(world)
+    assert world.opened_reasons(item) == ["phq9_item9_positive", "very_low_mood"]
+    # and neither the source's blob nor the codes in plain are on it
+    assert bytes(item["reasons_ct"]) != sealed
+    assert "signal_ct" not in item
+    assert "phq9_item9_positive" not in json.dumps(item, default=repr)
+
+
+@pytest.mark.parametrize("whose", ["another member", "another item", "not a blob"])
+def test_reasons_that_cannot_be_opened_leave_the_signal_without_reasons(
+    world: World, counted: RecordingMetrics, monkeypatch: pytest.MonkeyPatch, whose: str
+) -> None:
+    # Given a risky check-in whose signal_ct KMS will not open for this member and day
+    sealed = {
+        "another member": world.signals.seal("someone-else", "2026-11-24", ["phq9_severe"]),
+        "another item": world.signals.seal(MEMBER, "2026-11-01", ["phq9_severe"]),
+        "not a blob": BLOB,
+    }[whose]
+    recorded = RecordingLogger()
+    monkeypatch.setattr(intake, "logger", recorded)
+    # When it is taken in
+    result = handle(batch(checkin_record("INSERT", None, checkin("high", signal_ct=sealed))))
+    # Then the batch does not fail: the case opened, the signal has no reasons, it is counted
+    assert result == {"batchItemFailures": []}
+    item = _only_signal(world)
+    assert item["severity"] == "high" and "reasons_ct" not in item
+    assert "CrisisSignalReasonsUnreadable" in counted.names
+    assert len(world.runs()) == 1
+    # and the log says so without naming the member
+    assert any("could not be opened" in line for line in recorded.lines)
+    assert not any(MEMBER in line for line in recorded.lines)
+
+
+def test_a_signal_without_signal_ct_is_taken_in_without_reasons(
+    world: World, counted: RecordingMetrics
+) -> None:
+    # Given a risky journal entry written before its writer sealed reasons for the crisis feature
+    entry = image(
+        user_id=MEMBER, entry_id="e-1", version=1, risk={"level": "high"}, reasons_ct=BLOB
+    )
+    # When it is taken in
+    result = handle(
+        batch(record("INSERT", JOURNAL, {"user_id": MEMBER, "entry_id": "e-1"}, None, entry))
+    )
+    # Then the case opened with the signal, no reasons, and the metric counts it
+    assert result == {"batchItemFailures": []}
+    assert "reasons_ct" not in _only_signal(world)
+    assert counted.names.count("CrisisSignalReasonsMissing") == 1
+
+
+# --- sustained low mood -----------------------------------------------------------------------
+
+
+def mood_record(day: str, mood: int, stamp: str | None = None, n: int = 1) -> dict[str, Any]:
+    """A check-in of `day` without risk (so only the mood history can raise a signal)."""
+    written = checkin("none", day=day, stamp=stamp or f"{day}T12:00:00.000Z", mood=mood)
+    return checkin_record("INSERT", None, written, day=day, n=n)
+
+
+def low_mood_signals(world: World) -> list[dict[str, Any]]:
+    case = world.cases.open_case_of(MEMBER)
+    if case is None:
+        return []
+    return [i for i in world.signal_items(case.case_id) if i["source"] == "sustained_low_mood"]
+
+
+def test_three_local_days_at_mood_1_raise_a_sustained_low_mood_signal(world: World) -> None:
+    # Given two days at mood 1
+    handle(batch(mood_record("2026-11-22", 1), mood_record("2026-11-23", 1, n=2)))
+    assert world.cases.open_case_of(MEMBER) is None
+    # When the third day's check-in is at mood 1
+    result = handle(batch(mood_record("2026-11-24", 1, n=3)))
+    # Then a watch signal of that day opens the case, its reason sealed for the counsellor
+    assert result == {"batchItemFailures": []}
+    (found,) = low_mood_signals(world)
+    assert (found["severity"], found["source_id"]) == ("watch", "low_mood#2026-11-24")
+    assert found["mood"] == 1
+    assert world.opened_reasons(found) == ["low_mood_run"]
+    assert len(world.runs()) == 1
+
+
+def test_a_day_without_a_checkin_breaks_the_run(world: World) -> None:
+    handle(batch(mood_record("2026-11-21", 1), mood_record("2026-11-22", 1, n=2)))
+    handle(batch(mood_record("2026-11-24", 1, n=3)))
+    assert world.cases.open_case_of(MEMBER) is None
+
+
+def test_sustained_low_mood_fires_once_per_day(world: World) -> None:
+    # Given a low mood run that fired on its third day
+    handle(batch(mood_record("2026-11-22", 1), mood_record("2026-11-23", 1, n=2)))
+    third = batch(mood_record("2026-11-24", 1, n=3))
+    handle(third)
+    # When the day's check-in is rewritten, and the record replayed
+    rewrite = checkin("none", stamp="2026-11-24T18:00:00.000Z", mood=1)
+    handle(batch(checkin_record("MODIFY", checkin("none", mood=1), rewrite, n=4)))
+    handle(third)
+    # Then there is still one signal of that day and one run
+    assert [s["source_id"] for s in low_mood_signals(world)] == ["low_mood#2026-11-24"]
+    assert len(world.runs()) == 1
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and case.signals == 1
+
+
+def test_an_older_write_replayed_does_not_overwrite_the_days_mood(world: World) -> None:
+    # Given a day's mood 1 at 08:00 rewritten to 4 at 20:00
+    moods = MoodHistory(world.db, world.cases_table)
+    day = datetime(2026, 11, 24).date()
+    assert moods.keep(MEMBER, day, 4, "2026-11-24T20:00:00.000Z", NOW)
+    # When the 08:00 write comes again, then the 20:00 mood stays
+    assert not moods.keep(MEMBER, day, 1, "2026-11-24T08:00:00.000Z", NOW)
+    assert moods.recent(MEMBER, day, 14) == {day: 4}
+
+
+def test_the_run_length_is_a_parameter(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the intake set to two days in a row
+    wired = world.deps(low_mood=LowMoodRule(days_in_a_row=2))
+    monkeypatch.setattr(intake, "dependencies", lambda: wired)
+    # When two days are at mood 1, then that is a sustained low mood
+    handle(batch(mood_record("2026-11-23", 1), mood_record("2026-11-24", 1, n=2)))
+    assert [s["source_id"] for s in low_mood_signals(world)] == ["low_mood#2026-11-24"]
+
+
+def _two_weeks(this_week: int) -> dict[str, Any]:
+    """Moods at 5 for the week before, then `this_week` each day of the week ending 24 Nov."""
+    days = [f"2026-11-{d:02d}" for d in range(11, 25)]
+    moods = [5] * 7 + [this_week] * 7
+    pairs = enumerate(zip(days, moods, strict=True), start=1)
+    return batch(*(mood_record(day, mood, n=n) for n, (day, mood) in pairs))
+
+
+def test_a_weekly_average_down_by_2_raises_a_signal(world: World) -> None:
+    handle(_two_weeks(this_week=3))
+    (found,) = low_mood_signals(world)
+    assert found["source_id"] == "low_mood#2026-11-24"
+    assert world.opened_reasons(found) == ["mood_average_drop"]
+
+
+def test_the_average_drop_is_a_parameter(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the intake set to a drop of 3 points
+    wired = world.deps(low_mood=LowMoodRule(average_drop=3))
+    monkeypatch.setattr(intake, "dependencies", lambda: wired)
+    # When the average falls by 2, then nothing is raised
+    handle(_two_weeks(this_week=3))
+    assert world.cases.open_case_of(MEMBER) is None
+
+
+def test_the_parameters_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import settings
+
+    # Given the variables the template sets from LowMoodDays and MoodDropThreshold
+    for name, value in {
+        "CASES_TABLE": "cases",
+        "ORGS_TABLE": "orgs",
+        "CRISIS_STATE_MACHINE_ARN": "arn",
+        "LOW_MOOD_DAYS": "4",
+        "MOOD_DROP_THRESHOLD": "2.5",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.cache_clear()
+    try:
+        config = settings(intake.IntakeSettings)
+    finally:
+        settings.cache_clear()
+    assert (config.low_mood_days, config.mood_drop_threshold) == (4, 2.5)
+
+
+def test_the_template_passes_the_parameters_to_the_intake() -> None:
+    from local.template import load_template
+
+    template = load_template()
+    variables = template["Resources"]["RiskIntakeFunction"]["Properties"]["Environment"]
+    assert variables["Variables"]["LOW_MOOD_DAYS"] == {"Ref": "LowMoodDays"}
+    assert variables["Variables"]["MOOD_DROP_THRESHOLD"] == {"Ref": "MoodDropThreshold"}
+    assert template["Parameters"]["LowMoodDays"]["Default"] == 3
+    assert template["Parameters"]["MoodDropThreshold"]["Default"] == 2
+
+
+def test_a_checkin_is_a_mood_day_and_other_records_are_not() -> None:
+    keys = {"user_id": MEMBER, "date": "2026-11-24"}
+    found = intake_logic.mood_day("INSERT", "checkins", keys, plain(checkin("none", mood=2)))
+    assert found == intake_logic.MoodDay(
+        MEMBER, datetime(2026, 11, 24).date(), 2, "2026-11-24T12:59:00.000Z"
+    )
+    key_item = plain(image(user_id=MEMBER, date="#key", edk=b"k"))
+    assert intake_logic.mood_day("INSERT", "checkins", {"date": "#key"}, key_item) is None
+    entry = plain(image(user_id=MEMBER, entry_id="e-1", mood=1))
+    assert intake_logic.mood_day("INSERT", "journal", {"entry_id": "e-1"}, entry) is None
+    assert intake_logic.mood_day("REMOVE", "checkins", keys, None) is None

@@ -27,12 +27,21 @@ class Fakes:
         self.notified: list[tuple[str, str, dict[str, Any]]] = []
         self.duty = duty if duty is not None else OnDuty()
         self.asked: list[tuple[str, datetime]] = []
+        self.events: list[tuple[str, str, str, str, Any]] = []
 
     def keep_token(self, case_id: str, kind: str, token: str) -> None:
         self.tokens.append((case_id, kind, token))
 
     def append(self, org_id: str, **record: Any) -> None:  # the AuditLog.append keywords
         self.audited.append((org_id, record))
+
+    def add_event(
+        self, case_id: str, kind: str, at: str, actor_id: str, detail: Any = None
+    ) -> None:
+        self.events.append((case_id, kind, at, actor_id, detail))
+
+    def kinds(self) -> list[str]:
+        return [kind for _, kind, _, _, _ in self.events]
 
     def at(self, org_id: str, at: datetime) -> OnDuty | None:
         self.asked.append((org_id, at))
@@ -50,6 +59,7 @@ class Fakes:
             clock=lambda: NOW,
             follow_up_days=(1, 3, 7, 14),
             day_seconds=2,
+            events=self,
         )
 
 
@@ -158,3 +168,66 @@ def test_a_bad_follow_up_schedule_is_refused(text: str) -> None:
 def test_an_unknown_step_is_an_error() -> None:
     with pytest.raises(ValueError):
         step(event("dance"), Fakes().deps())
+
+
+# --- the case's timeline ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tier", "kind"), [(1, "notified"), (2, "escalated"), (3, "escalated")])
+def test_notifying_a_tier_adds_it_to_the_timeline(tier: int, kind: str) -> None:
+    fakes = Fakes()
+    step(event("notify", tier=tier, severity="high"), fakes.deps())
+    assert fakes.events == [
+        (
+            "case-1",
+            kind,
+            "2026-11-24T13:00:00.000Z",
+            "crisis-workflow",
+            {"tier": tier, "severity": "high", "people": 1},
+        )
+    ]
+
+
+def test_planning_and_sending_a_follow_up_are_on_the_timeline_with_their_day() -> None:
+    fakes = Fakes()
+    planned = step(event("plan_follow_up", follow_up={"index": 1}), fakes.deps())
+    step(event("send_follow_up", user_id="mei", follow_up=planned), fakes.deps())
+    assert [(kind, detail) for _, kind, _, _, detail in fakes.events] == [
+        ("follow_up_planned", {"number": 2, "day": 3, "due_at": "2026-11-24T13:00:04.000Z"}),
+        ("follow_up_sent", {"number": 2, "day": 3}),
+    ]
+
+
+def test_the_end_of_the_schedule_plans_nothing() -> None:
+    fakes = Fakes()
+    step(event("plan_follow_up", follow_up={"index": 4}), fakes.deps())
+    assert fakes.events == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "kinds"),
+    [
+        ({"level": "imminent"}, ["answered", "re_escalated"]),
+        ({"level": "none"}, ["answered"]),
+    ],
+)
+def test_an_answer_is_on_the_timeline_and_a_worse_one_re_escalates(
+    answer: dict[str, Any], kinds: list[str]
+) -> None:
+    fakes = Fakes()
+    step(event("evaluate_answer", severity="high", answer=answer), fakes.deps())
+    assert fakes.kinds() == kinds
+    assert fakes.events[0][4] == {"worse": int(len(kinds) == 2)}
+
+
+def test_the_last_tier_timing_out_is_on_the_timeline() -> None:
+    fakes = Fakes()
+    step(event("unacknowledged", severity="imminent"), fakes.deps())
+    assert fakes.kinds() == ["unacknowledged"]
+
+
+@pytest.mark.parametrize("action", ["opened", "acknowledged", "closed", "await_ack"])
+def test_steps_the_routes_or_the_intake_record_add_no_event(action: str) -> None:
+    fakes = Fakes()
+    step(event(action, token="t"), fakes.deps())
+    assert fakes.events == []

@@ -23,8 +23,10 @@ from tests.support.fakes import (
     Caller,
     FakeJournalRepository,
     FakeKms,
+    KmsRefused,
     MovableClock,
     fake_journal_vault,
+    fake_signal_sealer,
     member,
 )
 
@@ -191,6 +193,47 @@ def test_stored_entry_without_tags_has_no_tags_ciphertext(
     # Then there is nothing sealed for tags or reasons
     assert {"title_ct", "body_ct"} <= set(item)
     assert not {"tags_ct", "reasons_ct"} & set(item)
+
+
+def test_a_risky_entry_carries_its_reasons_sealed_for_the_crisis_feature(
+    api: TestClient, repo: FakeJournalRepository, kms: FakeKms
+) -> None:
+    # Given a risky entry
+    entry_id = write(api, body=RISKY_BODY).json()["id"]
+    [item] = entries_of(repo)
+    # Then `signal_ct` opens, for this member and entry only, to the lexicon's reason codes
+    signals = fake_signal_sealer(kms)
+    reasons = signals.open("user-a", entry_id, item["signal_ct"])
+    assert reasons and all(r.startswith("lexicon:") for r in reasons)
+    with pytest.raises(KmsRefused):
+        signals.open("user-b", entry_id, item["signal_ct"])
+    # and the reasons are nowhere in plain
+    assert not any(r in repr(item) for r in reasons)
+
+
+def test_an_entry_without_risk_carries_no_signal_reasons(
+    api: TestClient, repo: FakeJournalRepository, kms: FakeKms
+) -> None:
+    write(api, body="A calm walk by the river")
+    [item] = entries_of(repo)
+    assert "signal_ct" not in item
+    assert "encrypt" not in kms.calls
+
+
+def test_an_edit_that_removes_the_risk_removes_the_signal_reasons(
+    api: TestClient, repo: FakeJournalRepository
+) -> None:
+    # Given a risky entry edited into a calm one
+    entry_id = write(api, body=RISKY_BODY).json()["id"]
+    response = api.patch(
+        f"/journal/entries/{entry_id}",
+        json={"body": "A calm walk by the river"},
+        headers={"If-Match": '"v1"'},
+    )
+    assert response.status_code == 200, response.text
+    # Then the stored version holds no signal reasons
+    [item] = entries_of(repo)
+    assert item["risk_level"] == "none" and "signal_ct" not in item
 
 
 def test_a_risky_entry_answers_with_crisis_lines(api: TestClient) -> None:

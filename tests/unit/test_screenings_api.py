@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 
 from functions.screenings.repository import ScreeningKeys, ScreeningsRepository
 from functions.screenings.routes import app, repository
+from shared.crisis.signal_seal import SignalSealer
 from shared.dynamo import from_item
 from shared.errors import PROBLEM_TYPE_BASE
 from shared.identity import current_identity
 from shared.routing import clock
 from shared.vault import Vault
-from tests.support.fakes import MovableClock, fake_keyring, member
+from tests.support.fakes import KmsRefused, MovableClock, fake_keyring, fake_signal_sealer, member
 from tests.support.moto_cloud import fresh_name, moto_clients
 
 # 02:00 on 2 May in Shanghai, still 1 May in UTC.
@@ -64,8 +65,13 @@ def vault(db: Any, table: str) -> Vault:
 
 
 @pytest.fixture
-def api(db: Any, table: str, vault: Vault) -> Iterator[TestClient]:
-    repo = ScreeningsRepository(db, table, vault)
+def signals() -> SignalSealer:
+    return fake_signal_sealer()
+
+
+@pytest.fixture
+def api(db: Any, table: str, vault: Vault, signals: SignalSealer) -> Iterator[TestClient]:
+    repo = ScreeningsRepository(db, table, vault, signals)
     app.dependency_overrides[current_identity] = lambda: member(USER, zoneinfo="Asia/Shanghai")
     app.dependency_overrides[repository] = lambda: repo
     app.dependency_overrides[clock] = lambda: MovableClock(START)
@@ -204,6 +210,29 @@ def test_a_screening_without_risk_seals_its_answers_but_has_no_reasons(
     assert "answers_ct" in item
     assert "reasons_ct" not in item
     assert item["risk_level"] == "none"
+
+
+def test_a_risky_screening_carries_its_reasons_sealed_for_the_crisis_feature(
+    api: TestClient, db: Any, table: str, signals: SignalSealer
+) -> None:
+    # Given / When a high-risk screening is submitted
+    post(api, HIGH)
+    [item] = screenings(db, table)
+    # Then `signal_ct` opens, for this member and this screening's key only, to its reasons
+    reasons = signals.open(USER, item["sk"], bytes(item["signal_ct"]))
+    assert "cssrs_high" in reasons and "cssrs:q4_intent" in reasons
+    with pytest.raises(KmsRefused):
+        signals.open("user-b", item["sk"], bytes(item["signal_ct"]))
+    # and no reason is on the item in plain
+    assert not any(r in repr(item) for r in reasons)
+
+
+def test_a_screening_without_risk_carries_no_signal_reasons(
+    api: TestClient, db: Any, table: str
+) -> None:
+    post(api, NO_RISK)
+    [item] = screenings(db, table)
+    assert "signal_ct" not in item
 
 
 def test_each_screening_is_its_own_item_under_one_data_key(

@@ -14,7 +14,7 @@ from functions.screenings.logic import build_screening
 from functions.screenings.repository import ScreeningKeys, ScreeningsRepository
 from shared.cssrs import CssrsAnswers
 from shared.vault import Vault
-from tests.support.fakes import fake_keyring
+from tests.support.fakes import fake_keyring, fake_signal_sealer
 from tests.support.moto_cloud import fresh_name, moto_clients
 
 # The shape notes/screenings_template.yaml gives ScreeningsTable (see test_screenings_api).
@@ -48,9 +48,8 @@ def table(db: Any) -> str:
 
 @pytest.fixture
 def repo(db: Any, table: str) -> ScreeningsRepository:
-    return ScreeningsRepository(
-        db, table, Vault(fake_keyring("screenings"), ScreeningKeys(db, table))
-    )
+    vault = Vault(fake_keyring("screenings"), ScreeningKeys(db, table))
+    return ScreeningsRepository(db, table, vault, fake_signal_sealer())
 
 
 @pytest.fixture

@@ -139,15 +139,32 @@ def test_password_sign_in_is_only_on_when_a_parameter_says_so() -> None:
     assert "ALLOW_USER_PASSWORD_AUTH" not in without
 
 
+# Reasons sealed for the crisis feature (shared/crisis/signal_seal.py): who may do what.
+SIGNAL_PURPOSE = "crisis-signal"
+SIGNAL_SEALERS = ("functions.checkins.", "functions.journal.", "functions.screenings.")
+SIGNAL_OPENER = "functions.crisis.intake."
+
+
 def test_sealing_key_grants_name_the_functions_own_purpose_only() -> None:
     # Given every statement that lets a function use the sealing key
     for name, function in resources("AWS::Serverless::Function").items():
         for statement in statements(function):
             if statement.get("Resource") != {"Fn::GetAtt": ["SealingKey", "Arn"]}:
                 continue
-            # Then it is conditioned on the feature the function belongs to
             purpose = statement["Condition"]["StringEquals"]["kms:EncryptionContext:purpose"]
             handler = function["Properties"]["Handler"]
+            actions = statement["Action"]
+            actions = set(actions if isinstance(actions, list) else [actions])
+            if purpose == SIGNAL_PURPOSE:
+                # Then signal reasons are sealed (Encrypt only) by the features that raise
+                # signals, and opened (Decrypt only) by the risk intake alone
+                if handler.startswith(SIGNAL_OPENER):
+                    assert actions == {"kms:Decrypt"}, (name, actions)
+                else:
+                    assert handler.startswith(SIGNAL_SEALERS), (name, purpose)
+                    assert actions == {"kms:Encrypt"}, (name, actions)
+                continue
+            # Then it is conditioned on the feature the function belongs to
             assert handler.startswith(f"functions.{purpose}."), (name, purpose)
 
 
