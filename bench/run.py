@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, cold, notify_sender, reminders, roster_import
+from bench import calls, cold, crisis_hops, notify_sender, reminders, roster_import
 from bench.calls import Target
 from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
@@ -56,6 +56,11 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
             "invocation; in-process, calls counted)"
         )
         sender, sender_target = notify_sender.measure(stack, scenario.recorder)
+        print(
+            f"\n== Crisis follow-up ({crisis_hops.RUNS} runs after a cold one: an item-9 "
+            "check-in answered → the counsellor's inbox entry, over HTTP)"
+        )
+        crisis, crisis_target = crisis_hops.measure(stack)
     finally:
         emulator.stop()
     cold = [r for r in scenario.rows if r.phase == "cold"]
@@ -69,6 +74,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         "import": {**end_to_end, **chunk},
         "reminder_sweep": sweep,
         "notification_sender": sender,
+        "crisis_hops": crisis,
     }
     return data, [
         *scenario.targets(),
@@ -76,6 +82,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         import_target,
         *sweep_targets,
         sender_target,
+        crisis_target,
     ]
 
 

@@ -118,15 +118,40 @@ def seed_orgs(
             },
         }
     _school_staffing(repo, db, tables, ids, stamp)
+    described[DEMO_ORG]["rota"] = demo_rota()
     return described
+
+
+# The demo school's rota, every day of the week, in its zone (Asia/Shanghai); stack.json
+# records it (`demo_orgs.demo-school.rota`) for clients and tests.
+DEMO_ROTA: tuple[tuple[str, str, dict[str, str]], ...] = (
+    (
+        "08:00",
+        "20:00",
+        {"primary": "counsellor-wang", "backup": "counsellor-liu", "duty_officer": "officer-zhao"},
+    ),
+    (
+        "20:00",
+        "08:00",
+        {"primary": "counsellor-liu", "backup": "counsellor-wang", "duty_officer": "officer-zhao"},
+    ),
+)
+DEMO_FALLBACK = "officer-zhao"
+
+
+def demo_rota() -> dict[str, Any]:
+    """The rota as stack.json records it: usernames, every day, the school's zone."""
+    return {
+        "days": "every day",
+        "slots": [{"start": s, "end": e} | staff for s, e, staff in DEMO_ROTA],
+        "fallback_duty_officer": DEMO_FALLBACK,
+    }
 
 
 def _school_staffing(
     repo: OrgsRepository, db: Any, tables: dict[str, str], ids: dict[str, str], stamp: str
 ) -> None:
-    peer, wang, liu, zhao = (
-        ids[n] for n in ("peer-zhang", "counsellor-wang", "counsellor-liu", "officer-zhao")
-    )
+    peer, wang = ids["peer-zhang"], ids["counsellor-wang"]
     today = dt.date.today()
     person = repo.person(DEMO_ORG, peer)
     assert person is not None
@@ -152,32 +177,16 @@ def _school_staffing(
     unit = repo.unit(DEMO_ORG, "class-7-1") or {}
     repo.set_supporters(DEMO_ORG, "class-7-1", [peer], list(unit.get("supporters") or ()), stamp)
     days = [
-        {
-            "day": d,
-            "start": "08:00",
-            "end": "20:00",
-            "primary": wang,
-            "backup": liu,
-            "duty_officer": zhao,
-        }
+        {"day": d, "start": start, "end": end} | {duty: ids[name] for duty, name in staff.items()}
         for d in DAYS
-    ] + [
-        {
-            "day": d,
-            "start": "20:00",
-            "end": "08:00",
-            "primary": liu,
-            "backup": wang,
-            "duty_officer": zhao,
-        }
-        for d in DAYS
+        for start, end, staff in DEMO_ROTA
     ]
     _put(
         db,
         tables["orgs"],
         DEMO_ORG,
         ROTA_WEEKLY,
-        {"slots": days, "fallback_duty_officer": zhao, "updated_at": stamp},
+        {"slots": days, "fallback_duty_officer": ids[DEMO_FALLBACK], "updated_at": stamp},
     )
     AuditLog(db, tables["audit"]).append(
         DEMO_ORG,

@@ -143,7 +143,16 @@ class CheckinsRepository:
         """
         data = checkin.model_dump(
             mode="json",
-            exclude={"date", "created_at", "crisis_resources", "next_step", "note", "tags"},
+            exclude={
+                "date",
+                "created_at",
+                "crisis_resources",
+                "next_step",
+                "support_requested",
+                "support_message",
+                "note",
+                "tags",
+            },
         )
         data["risk"].pop("reasons", None)
         data["org_id"] = org_id

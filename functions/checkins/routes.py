@@ -19,6 +19,7 @@ from functions.checkins.repository import (
 )
 from shared import aws
 from shared.clock import local_day, zone
+from shared.crisis.support import support_message, support_requested
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import IdempotencyKeyReused, InvalidInput, NotFound, RequestInProgress
 from shared.http import create_app, problem_responses
@@ -172,6 +173,9 @@ def post_checkin(
     # from the stored risk, so a replayed Idempotency-Key answers the same.
     if stored.risk.recommended_screener == "cssrs":
         stored.next_step = "cssrs"
+    if support_requested(stored.risk.level, identity.org_id):
+        stored.support_requested = True
+        stored.support_message = support_message(identity.locale)
     return stored
 
 

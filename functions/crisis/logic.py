@@ -30,10 +30,6 @@ HELP_SOURCE = "help"
 HELP_SEVERITY = "imminent"
 HELP_REASONS = ["help_requested"]  # shared/crisis/signals.py: the help row's reason
 SEALED_FIELDS = ("reasons", "text")
-SUPPORT_MESSAGE = (
-    "Thank you for asking for help. A counsellor has been told and will reach out to you "
-    "soon. If you are in danger now, call one of the lines below."
-)
 # How a run answers a token it no longer waits on (the tier timed out, the run ended).
 GONE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 

@@ -86,6 +86,13 @@ class CaseDetail(CaseSummary):
     closed_by: str | None = None
     closed_at: str | None = None
     outcome: Outcome | None = None
+    member_erased_at: str | None = Field(
+        default=None,
+        description=(
+            "When the member erased their account: the case is kept as a safety record "
+            "(decision 29), without the member's own words"
+        ),
+    )
     signal_details: list[SignalOut] = Field(
         default_factory=list, description="The signals attached, oldest first"
     )

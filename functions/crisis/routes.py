@@ -54,7 +54,6 @@ from functions.crisis.logic import (
     HELP_SEVERITY,
     HELP_SOURCE,
     SEALED_FIELDS,
-    SUPPORT_MESSAGE,
     help_item_id,
     help_source_id,
     outcome_item,
@@ -73,6 +72,7 @@ from functions.crisis.models import (
     Status,
 )
 from shared import aws
+from shared.crisis.support import support_message
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Conflict, DomainError, NotFound
 from shared.http import create_app, problem_responses
@@ -379,7 +379,7 @@ def ask_for_help(
     )
     return HelpOut(
         support_requested=True,
-        message=SUPPORT_MESSAGE,
+        message=support_message(identity.locale),
         crisis_resources=crisis_lines(identity, now()),
     )
 

@@ -66,6 +66,18 @@ class Entry(BaseModel):
             "{message, lang, resources}, as GET /resources/crisis. Never stored."
         ),
     )
+    support_requested: bool = Field(
+        default=False,
+        description=(
+            "True in the response to a write that raised a risk signal for a member of an "
+            "organisation: a counsellor is told and will reach out (support_message says "
+            "so). Never a score or a case detail. Never stored."
+        ),
+    )
+    support_message: str | None = Field(
+        default=None,
+        description="When support_requested: the wording to show, in the member's language",
+    )
 
 
 class EntryPage(BaseModel):

@@ -27,6 +27,7 @@ from functions.journal.repository import JournalRepository, JournalStore
 from functions.journal.vault import JournalVault, journal_vault
 from shared import aws
 from shared.clock import zone
+from shared.crisis.support import support_message, support_requested
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import (
     Conflict,
@@ -94,6 +95,9 @@ def with_crisis_lines(entry: Entry, identity: Identity, at: dt.datetime) -> Entr
         from shared.resources.for_member import crisis_lines  # only a risky entry pays
 
         entry.crisis_resources = crisis_lines(identity, at)
+    if support_requested(entry.risk.level, identity.org_id):
+        entry.support_requested = True
+        entry.support_message = support_message(identity.locale)
     return entry
 
 

@@ -5,15 +5,20 @@ Timeouts are deployed at a few seconds (local/timers.py FAST_TIMERS)."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from local.deploy import aws_client
+from tests.stack.test_data_rights_http import downloaded_export, finished_erasure
 from tests.support.crisis_stack import (
     ITEM9,
     alerts,
+    case_of,
+    client,
     enrol_on_roster,
     explain,
     runs_for,
@@ -161,3 +166,51 @@ def test_a_worse_answer_to_a_follow_up_re_escalates(
         "the worse answer re-escalates",
     )
     assert path.count("Notify") >= 2
+
+
+def test_erasure_keeps_the_case_as_a_safety_record_without_the_members_own_words(
+    local_cloud: dict[str, Any],
+    api: httpx.Client,
+    new_member: Callable[..., dict[str, str]],
+    login: Login,
+) -> None:
+    # Given a rostered member with a safety plan who asked for help in their own words
+    member, user_id = enrol_on_roster(local_cloud, api, new_member)
+    plan = api.put("me/safety-plan", headers=member, json={"coping_steps": ["walk by the river"]})
+    assert plan.status_code == 201, plan.text
+    words = f"cannot go on {uuid.uuid4().hex[:6]}"
+    assert api.post("help", headers=member, json={"text": words}).status_code == 202
+    counsellor = login("counsellor-wang")
+    case = until(lambda: case_of(api, counsellor, user_id), "the case is listed")
+    note = api.post(
+        f"cases/{case['case_id']}/notes", headers=counsellor, json={"text": "called, safe"}
+    )
+    assert note.status_code == 201, note.text
+
+    # When they export their data, then erase their account
+    export = downloaded_export(api, member)["crisis"]
+    started = api.delete("me", headers=member)
+    assert started.status_code == 202, started.text
+    run = finished_erasure(local_cloud, started.json()["id"])
+
+    # Then the export showed their case, their words, their plan and what erasure keeps
+    (exported,) = export["cases"]
+    assert exported["case_id"] == case["case_id"]
+    assert [s["text"] for s in exported["signals"]] == [words]
+    assert export["safety_plan"]["coping_steps"] == ["walk by the river"]
+    assert exported["counsellor_notes"] == 1 and "called, safe" not in json.dumps(export)
+    assert export["retained_after_erasure"]["retention_days"] > 0
+    # and after erasure the counsellor still has the case and their note, not the words
+    assert run["status"] == "SUCCEEDED", run
+    kept = api.get(f"cases/{case['case_id']}", headers=counsellor)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["member_erased_at"] is not None
+    assert [s["text"] for s in kept.json()["signal_details"]] == [None]
+    assert [n["text"] for n in kept.json()["notes"]] == ["called, safe"]
+    left = client(local_cloud, "dynamodb").query(
+        TableName=local_cloud["tables"]["cases"],
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"member#{user_id}"}},
+    )["Items"]
+    assert "safety-plan" not in {i["sk"]["S"] for i in left}
+    assert all("expires_at" in i for i in left)

@@ -151,6 +151,7 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
     assert sorted(export) == [
         "accounts",
         "checkins",
+        "crisis",
         "journal",
         "notifications",
         "orgs",

@@ -392,3 +392,36 @@ def test_unexpected_error_is_a_bare_500_problem_without_a_stack_trace(api: TestC
     }
     for leak in ("Traceback", "RuntimeError", "checkins-prod", "user-a"):
         assert leak not in response.text
+
+
+def test_a_risky_checkin_tells_the_member_a_counsellor_will_reach_out(api: TestClient) -> None:
+    # Given a member of an organisation / When their check-in raises a signal (item 9)
+    risky = post(api, instruments={"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}).json()
+    # Then the answer says a counsellor will reach out, in plain words, with no case detail
+    assert risky["support_requested"] is True
+    assert "counsellor" in risky["support_message"]
+    assert "case" not in risky["support_message"].lower()
+
+
+def test_an_ordinary_checkin_requests_no_support_and_none_is_stored(
+    api: TestClient, repo: FakeCheckinsRepository
+) -> None:
+    # Given a risky check-in was posted, then the day rewritten at an ordinary mood
+    post(api, instruments={"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]})
+    calm = post(api, mood=4).json()
+    # Then the second answer requests nothing, and reading the day back carries neither
+    assert (calm["support_requested"], calm["support_message"]) == (False, None)
+    read = api.get("/checkins/2026-05-02").json()
+    assert (read["support_requested"], read["support_message"]) == (False, None)
+
+
+def test_a_member_of_no_organisation_gets_crisis_lines_but_no_promise_of_a_counsellor(
+    api: TestClient,
+) -> None:
+    # Given a member with no organisation (no counsellor to tell)
+    app.dependency_overrides[current_identity] = lambda: member("user-a", org_id="")
+    # When their check-in is high risk
+    body = post(api, instruments={"phq9": [0, 0, 0, 0, 0, 0, 0, 0, 1]}).json()
+    # Then they get the crisis lines and are not promised a counsellor
+    assert body["crisis_resources"]["resources"]
+    assert body["support_requested"] is False and body["support_message"] is None

@@ -694,3 +694,16 @@ def test_sync_token_of_another_member_is_refused(
     # When user-b sends it / Then it is refused as an invalid cursor
     caller.identity = member("user-b")
     assert_problem(api.get("/journal/sync", params={"since": token}), 400, "invalid-cursor")
+
+
+def test_a_risky_entry_tells_the_member_in_their_language_a_counsellor_will_reach_out(
+    api: TestClient, caller: Caller
+) -> None:
+    # Given a member whose app is in Chinese
+    caller.identity = member("user-a", locale="zh-CN")
+    # When they write a risky entry, and then an ordinary one
+    risky = write(api, body=RISKY_BODY).json()
+    calm = write(api, body="A calm walk by the river").json()
+    # Then only the risky one requests support, worded in Chinese
+    assert risky["support_requested"] is True and "心理老师" in risky["support_message"]
+    assert (calm["support_requested"], calm["support_message"]) == (False, None)
