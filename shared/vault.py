@@ -101,6 +101,43 @@ class Vault:
         return opened
 
 
+class KeyItem:
+    """A KeyStore on one item of the feature's own table, keyed by the member's id and a
+    fixed sort key: `{"user_id": <id>, <sort name>: <sort value>, "edk": <wrapped key>}`."""
+
+    def __init__(self, client: Any, table: str, sort_name: str, sort_value: str) -> None:
+        self._db = client
+        self._table = table
+        self._sort = (sort_name, sort_value)
+
+    def _key(self, user_id: str) -> dict[str, Any]:
+        from shared.dynamo import to_item
+
+        return to_item({"user_id": user_id, self._sort[0]: self._sort[1]})
+
+    def load_key(self, user_id: str) -> bytes | None:
+        # Consistent: the loser of a race to make the key must see the winner's.
+        item = self._db.get_item(
+            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
+        ).get("Item")
+        return bytes(item["edk"]["B"]) if item else None
+
+    def store_key(self, user_id: str, edk: bytes) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=self._key(user_id) | {"edk": {"B": edk}},
+                ConditionExpression="attribute_not_exists(edk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
 def strip_sealed(item: dict[str, Any]) -> dict[str, Any]:
     """The item without its ciphertext attributes."""
     return {k: v for k, v in item.items() if not k.endswith(SUFFIX)}

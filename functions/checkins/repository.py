@@ -17,11 +17,9 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.crisis.signal_seal import SignalSealer
 from shared.dynamo import from_item, serialize, to_item
-from shared.vault import Vault, strip_sealed
+from shared.vault import KeyItem, Vault, strip_sealed
 
 if TYPE_CHECKING:  # the data-rights function reads plain documents and never loads pydantic
     from functions.checkins.models import Checkin
@@ -57,35 +55,11 @@ class CheckinsStore(Protocol):
     ) -> Iterator[dict[str, Any]]: ...
 
 
-class CheckinKeys:
+class CheckinKeys(KeyItem):
     """The member's wrapped data key, the "#key" item of their partition."""
 
     def __init__(self, client: Any, table: str) -> None:
-        self._db = client
-        self._table = table
-
-    def _key(self, user_id: str) -> dict[str, Any]:
-        return to_item({"user_id": user_id, "date": KEY_ITEM})
-
-    def load_key(self, user_id: str) -> bytes | None:
-        # Consistent: the loser of a race to make the key must see the winner's.
-        item = self._db.get_item(
-            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
-        ).get("Item")
-        return bytes(from_item(item)["edk"]) if item else None
-
-    def store_key(self, user_id: str, edk: bytes) -> bool:
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_item({"user_id": user_id, "date": KEY_ITEM, "edk": edk}),
-                ConditionExpression="attribute_not_exists(edk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        super().__init__(client, table, "date", KEY_ITEM)
 
 
 class CheckinsRepository:

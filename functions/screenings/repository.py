@@ -19,13 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.crisis.signal_seal import SignalSealer
 from shared.data_rights import query_partition
-from shared.dynamo import from_item, to_item
+from shared.dynamo import to_item
 from shared.settings import BaseSettings
-from shared.vault import Vault, strip_sealed
+from shared.vault import KeyItem, Vault, strip_sealed
 
 PURPOSE = "screenings"
 KEY_ITEM = "#key"
@@ -47,35 +45,11 @@ class ScreeningsStore(Protocol):
     def save(self, user_id: str, org_id: str | None, screening: dict[str, Any]) -> None: ...
 
 
-class ScreeningKeys:
+class ScreeningKeys(KeyItem):
     """The member's wrapped data key, the "#key" item of their partition."""
 
     def __init__(self, client: Any, table: str) -> None:
-        self._db = client
-        self._table = table
-
-    def _key(self, user_id: str) -> dict[str, Any]:
-        return to_item({"user_id": user_id, "sk": KEY_ITEM})
-
-    def load_key(self, user_id: str) -> bytes | None:
-        # Consistent: the loser of a race to make the key must see the winner's.
-        item = self._db.get_item(
-            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
-        ).get("Item")
-        return bytes(from_item(item)["edk"]) if item else None
-
-    def store_key(self, user_id: str, edk: bytes) -> bool:
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=to_item({"user_id": user_id, "sk": KEY_ITEM, "edk": edk}),
-                ConditionExpression="attribute_not_exists(edk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        super().__init__(client, table, "sk", KEY_ITEM)
 
 
 class ScreeningsRepository:

@@ -166,6 +166,19 @@ def test_a_worse_answer_to_a_follow_up_re_escalates(
         "the worse answer re-escalates",
     )
     assert path.count("Notify") >= 2
+    # And the counsellor sees it on the case's timeline, takes it again and closes it
+    timeline = api.get(f"cases/{case_id}", headers=counsellor).json()["timeline"]
+    assert "re_escalated" in [e["kind"] for e in timeline]
+    until(
+        lambda: api.post(f"cases/{case_id}/ack", headers=counsellor).status_code == 200,
+        "the re-escalated case is acknowledged again",
+    )
+    closed = until(lambda: close(api, case_id, counsellor), "the run waits for closure", 150)
+    assert closed["status"] == "closed"
+    until(
+        lambda: sfn.describe_execution(executionArn=run["executionArn"])["status"] == "SUCCEEDED",
+        "the run ends",
+    )
 
 
 def test_erasure_keeps_the_case_as_a_safety_record_without_the_members_own_words(

@@ -208,3 +208,46 @@ def test_a_failing_push_provider_delays_alerts_but_not_the_escalation(
         "a refused alert is delivered on retry",
     )
     assert delivered
+
+
+CASE_ROUTES = (
+    ("GET", "cases/{case}", None),
+    ("POST", "cases/{case}/ack", None),
+    ("POST", "cases/{case}/notes", {"text": "a note"}),
+    ("POST", "cases/{case}/contacts", {"who": "member", "channel": "phone", "outcome": "reached"}),
+    (
+        "POST",
+        "cases/{case}/referral",
+        {"to": "City hospital", "kind": "hospital", "on": "2026-12-01"},
+    ),
+    ("POST", "cases/{case}/close", {"outcome": "resolved"}),
+    ("GET", "members/{member}/plan", None),
+    ("PUT", "members/{member}/plan", {"goals": ["sleep"], "review_on": "2026-12-24"}),
+    ("GET", "members/{member}/plan/versions", None),
+    ("GET", "members/{member}/guardians", None),
+    ("GET", "members/{member}/safety-plan", None),
+)
+
+
+def test_a_peer_supporter_and_another_organisations_counsellor_get_404_on_every_case_route(
+    local_cloud: dict[str, Any], api: httpx.Client, new_member: Enrol, login: Login
+) -> None:
+    # Given a case of a demo school member
+    member, user_id = enrol_on_roster(local_cloud, api, new_member)
+    assert api.post("help", headers=member, json={}).status_code == 202
+    case = until(lambda: case_of(api, login("counsellor-wang"), user_id), "the case is listed")
+    ids = {"case": case["case_id"], "member": user_id}
+
+    for outsider in ("peer-zhang", "counsellor-chen"):
+        headers = login(outsider)
+        # When they call every case route with the case's and the member's ids
+        for method, path, body in CASE_ROUTES:
+            answer = api.request(method, path.format(**ids), headers=headers, json=body)
+            # Then each answers 404 as for a case that does not exist, as problem+json
+            assert answer.status_code == 404, (outsider, method, path, answer.text)
+            assert answer.headers["content-type"].startswith("application/problem+json")
+        # and the lists show them nothing of it
+        listed = api.get("cases", headers=headers)
+        assert listed.status_code == 404 or user_id not in listed.text, (outsider, listed.text)
+        watch = api.get("watchlist", headers=headers)
+        assert watch.status_code == 404 or user_id not in watch.text, (outsider, watch.text)
