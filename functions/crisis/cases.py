@@ -364,6 +364,8 @@ class CasesRepository:
         """Leave a waiting step's task token on the case (ack, answer or closure)."""
         if kind not in TOKEN_KINDS:
             raise ValueError(f"unknown token kind {kind!r}")
+        if kind == "ack" and self._reopen_for_ack(case_id, token):
+            return
         self._db.update_item(
             TableName=self._table,
             Key=to_item({"pk": case_pk(case_id), "sk": CASE}),
@@ -372,6 +374,35 @@ class CasesRepository:
             ExpressionAttributeNames={"#t": f"token_{kind}"},
             ExpressionAttributeValues=to_item({":t": token}),
         )
+
+    def _reopen_for_ack(self, case_id: str, token: str) -> bool:
+        """A run that asks for an acknowledgement of a case taken before (a worse follow-up
+        answer re-escalated it) puts the case back among the open ones, so the counsellor
+        can take it again. False when the case is open already (or closed, or gone)."""
+        item = self._get(case_pk(case_id), CASE)
+        if item is None or item.get("status") in (OPEN, CLOSED):
+            return False
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": case_pk(case_id), "sk": CASE}),
+                UpdateExpression="SET token_ack = :t, #status = :open, list_pk = :list",
+                ConditionExpression="#status = :was",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item(
+                    {
+                        ":t": token,
+                        ":open": OPEN,
+                        ":list": list_pk(str(item["org_id"]), OPEN),
+                        ":was": item["status"],
+                    }
+                ),
+            )
+        except ClientError as error:
+            if _failed_condition(error):
+                return False  # it moved meanwhile: the plain write below keeps the token
+            raise
+        return True
 
     def take_answer_token(self, user_id: str) -> tuple[str, str] | None:
         """The member's answer to a waiting follow-up: (case id, `token_answer`) taken off

@@ -208,6 +208,7 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
         return {}
     if action == "unacknowledged":
         metrics.add_metric(name="CrisisCaseUnacknowledged", unit="Count", value=1)
+        metrics.add_metadata(key="case_id", value=case_id)  # an id only, never personal data
         _audit(deps, event, "unacknowledged", severity=severity)
         _event(deps, event, "unacknowledged", severity=severity)
         return {"alarm": True}

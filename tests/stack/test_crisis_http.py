@@ -65,6 +65,9 @@ def test_an_item9_check_in_reaches_the_counsellor_and_escalates_unanswered(
         "the escalation reaches the alarm",
     )
     assert path.count("Notify") == 3 and "Unacknowledged" in path
+    # and the alarm's metric is emitted for this case (EMF in the steps function's log)
+    case_id = run[0]["name"].rsplit("-r", 1)[0]
+    until(lambda: metric_lines(local_cloud, case_id), "the CrisisCaseUnacknowledged metric")
     # and the primary, the backup and the duty officer each get a counsellor alert
     until(lambda: alerts(api, staff) >= alerts_before + 3, "three tiers of counsellor alerts")
 
@@ -227,3 +230,25 @@ def test_erasure_keeps_the_case_as_a_safety_record_without_the_members_own_words
     )["Items"]
     assert "safety-plan" not in {i["sk"]["S"] for i in left}
     assert all("expires_at" in i for i in left)
+
+
+def metric_lines(local_cloud: dict[str, Any], case_id: str) -> list[dict[str, Any]]:
+    """The steps function's CrisisCaseUnacknowledged metric records (embedded metric
+    format, as CloudWatch reads them from the log) that name this case."""
+    logs = client(local_cloud, "logs")
+    group = f"/aws/lambda/{local_cloud['functions']['crisis_steps']}"
+    found = []
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+        for event in page["events"]:
+            try:
+                record = json.loads(event["message"])
+            except ValueError:
+                continue
+            names = [
+                m["Name"]
+                for d in record.get("_aws", {}).get("CloudWatchMetrics", [])
+                for m in d.get("Metrics", [])
+            ]
+            if "CrisisCaseUnacknowledged" in names and record.get("case_id") == case_id:
+                found.append(record)
+    return found

@@ -390,6 +390,24 @@ def test_a_waiting_step_leaves_its_token_on_the_case(
     assert listed and all("token_ack" not in i for i in listed)
 
 
+def test_asking_again_for_an_ack_puts_a_taken_case_back_among_the_open_ones(
+    db: Any, table: str, repo: CasesRepository
+) -> None:
+    # Given a case a counsellor acknowledged and is following up
+    case = attach(repo, "high", "s:2").case
+    set_status(db, table, case.case_id, "following_up")
+    # When a worse answer re-escalates and the run asks for an acknowledgement again
+    repo.keep_token(case.case_id, "ack", "token-2")
+    # Then the case is open again, listed among the open ones, with the new token
+    again = repo.case(case.case_id)
+    assert again is not None and again.status == "open"
+    assert [c.case_id for c in repo.page("school", "open", 10)[0]] == [case.case_id]
+    item = db.get_item(
+        TableName=table, Key={"pk": {"S": f"case#{case.case_id}"}, "sk": {"S": "#case"}}
+    )["Item"]
+    assert item["token_ack"] == {"S": "token-2"}
+
+
 def test_a_token_needs_a_known_kind_and_an_existing_case(repo: CasesRepository) -> None:
     with pytest.raises(ValueError, match="kind"):
         repo.keep_token("any", "lunch", "t")

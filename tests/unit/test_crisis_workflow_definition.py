@@ -53,6 +53,10 @@ def test_every_task_retries_with_backoff_and_is_caught() -> None:
             continue
         (retry,) = state["Retry"]
         assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 2, name
+        # Never a timeout (States.TaskFailed matches every failure but one): States.ALL
+        # would retry a wait that timed out four more times before moving on, and an
+        # imminent case's five minutes before the next tier would become twenty-five.
+        assert not {"States.ALL", "States.Timeout"} & set(retry["ErrorEquals"]), name
         assert any("States.ALL" in c["ErrorEquals"] for c in state.get("Catch", [])), name
 
 
