@@ -28,6 +28,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 } | {
     "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),
     "orgs_rota": ("functions.orgs.rota_handler", "functions.orgs.rota_app"),
+    "crisis_members": ("functions.crisis.members_handler", "functions.crisis.members_app"),
+    "crisis_help": ("functions.crisis.help_handler", "functions.crisis.help_app"),
 }
 
 

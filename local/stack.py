@@ -73,6 +73,8 @@ def describe(
             "risk_intake": outputs["RiskIntakeFunctionName"],
             "crisis_steps": outputs["CrisisStepsFunctionName"],
             "crisis": outputs["CrisisApiFunctionName"],
+            "crisis_members": outputs["CrisisMembersFunctionName"],
+            "crisis_help": outputs["CrisisHelpFunctionName"],
         },
         "notify_queues": {
             "requests": outputs["NotifyQueueUrl"],

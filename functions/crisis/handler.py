@@ -1,4 +1,4 @@
-"""Lambda entry point of the crisis HTTP function (the counsellor's cases, `POST /help`)."""
+"""Lambda entry point of the crisis HTTP function (the counsellors' cases and watch list)."""
 
 from functions.crisis.routes import app
 from shared.lambda_http import lambda_handler

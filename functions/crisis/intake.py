@@ -55,21 +55,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.crisis import intake_logic
 from functions.crisis.cases import CLOSED, NO_ORG, Attached, Case, CasesRepository
 from functions.crisis.logic import GONE_TOKEN_ERRORS, PURPOSE
+from functions.crisis.memberships import Memberships as Memberships
 from functions.crisis.moods import MoodHistory
 from shared import aws
 from shared.clock import system_clock
@@ -82,12 +75,23 @@ from shared.crisis.signals import (
     severity_of,
     sustained_low_mood,
 )
-from shared.dynamo import from_item, to_item
 from shared.observability import instrument, logger, metrics
-from shared.orgs.keys import MEMBERSHIP, member_pk
 from shared.settings import BaseSettings, settings
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+
+@cache
+def processor() -> BatchProcessor:
+    """Made on the stream handler's first call: `POST /help` (the crisis API) imports this
+    module for `take_in` and must not pay for Powertools' batch utility on its cold start."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 class IntakeSettings(BaseSettings):
@@ -121,23 +125,6 @@ class Cases(Protocol):
     def take_answer_token(self, user_id: str) -> tuple[str, str] | None: ...
 
     def give_back_answer_token(self, case_id: str, token: str) -> bool: ...
-
-
-class Memberships:
-    """Which organisation a member belongs to: one GetItem of their membership item."""
-
-    def __init__(self, client: Any, table: str) -> None:
-        self._db = client
-        self._table = table
-
-    def org_of(self, user_id: str) -> str | None:
-        item = self._db.get_item(
-            TableName=self._table,
-            Key=to_item({"pk": member_pk(user_id), "sk": MEMBERSHIP}),
-            ProjectionExpression="org_id",
-        ).get("Item")
-        org_id = from_item(item).get("org_id") if item else None
-        return str(org_id) if org_id else None
 
 
 def workflow_input(case: Case) -> dict[str, Any]:
@@ -416,8 +403,10 @@ def _signal(found: intake_logic.Signal, source: str, deps: Dependencies) -> None
 
 @instrument
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
     return dict(
         process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
+            event=event, record_handler=record_handler, processor=processor(), context=context
         )
     )

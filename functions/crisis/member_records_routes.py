@@ -23,7 +23,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
-from functions.crisis import intake
 from functions.crisis.deps import CrisisApiSettings, CrisisVault, Log, audit
 from functions.crisis.logic import CASE_ROLES
 from functions.crisis.member_records import (
@@ -51,6 +50,7 @@ from functions.crisis.member_records_models import (
     SafetyPlan,
     SafetyPlanIn,
 )
+from functions.crisis.memberships import Memberships
 from shared import aws
 from shared.clock import utc_iso
 from shared.errors import Forbidden, NotFound, PreconditionFailed
@@ -83,12 +83,12 @@ def member_records() -> MemberRecords:
 
 
 @cache
-def member_orgs() -> intake.Memberships:
-    return intake.Memberships(aws.client("dynamodb"), settings(CrisisApiSettings).orgs_table)
+def member_orgs() -> Memberships:
+    return Memberships(aws.client("dynamodb"), settings(CrisisApiSettings).orgs_table)
 
 
 Records = Annotated[MemberRecords, Depends(member_records)]
-Orgs = Annotated[intake.Memberships, Depends(member_orgs)]
+Orgs = Annotated[Memberships, Depends(member_orgs)]
 MemberId = Annotated[
     str,
     Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@-]+$", description="A user id"),
@@ -106,7 +106,7 @@ def member_caller(identity: Caller) -> Identity:
 TheMember = Annotated[Identity, Depends(member_caller)]
 
 
-def member_staff(identity: Identity, orgs: intake.Memberships, user_id: str) -> RosterEntry:
+def member_staff(identity: Identity, orgs: Memberships, user_id: str) -> RosterEntry:
     """The caller's roster entry if they handle cases in the member's organisation; 404 for
     anyone else, as for a member who does not exist."""
     if not identity.org_id or not identity.roles & set(CASE_ROLES):

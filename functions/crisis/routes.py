@@ -1,4 +1,5 @@
-"""HTTP routes of the crisis feature: the counsellor's cases, and a member's `POST /help`.
+"""HTTP routes of the crisis feature's cases API: the counsellor's cases and watch list
+(`POST /help` and a member's records are functions of their own: decision 30).
 
 Case routes are for the counsellors of the case's organisation, checked against the
 roster (functions/crisis/logic.py); anyone else gets 404, so a case's existence never
@@ -20,9 +21,8 @@ from functools import cache
 from typing import Annotated, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from fastapi import Body, Depends, Header, Query, status
+from fastapi import Depends, Query
 
-from functions.crisis import intake, intake_logic
 from functions.crisis.case_records_models import CaseRecordsDetail
 from functions.crisis.case_records_routes import record_event, records_view
 from functions.crisis.case_records_routes import router as case_records_router
@@ -35,7 +35,6 @@ from functions.crisis.deps import (
     Keys,
     Log,
     Records,
-    _config,
     audit,
     case_for_staff,
     case_staff,
@@ -50,12 +49,7 @@ from functions.crisis.deps import crisis_vault as crisis_vault
 from functions.crisis.deps import cursor_keys as cursor_keys
 from functions.crisis.logic import (
     GONE_TOKEN_ERRORS,
-    HELP_REASONS,
-    HELP_SEVERITY,
-    HELP_SOURCE,
     SEALED_FIELDS,
-    help_item_id,
-    help_source_id,
     outcome_item,
     signal_view,
 )
@@ -65,14 +59,11 @@ from functions.crisis.models import (
     CaseSummary,
     CloseIn,
     CloseOut,
-    HelpIn,
-    HelpOut,
     Outcome,
     Severity,
     Status,
 )
 from shared import aws
-from shared.crisis.support import support_message
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Conflict, DomainError, NotFound
 from shared.http import create_app, problem_responses
@@ -115,19 +106,7 @@ def task_tokens() -> TaskTokens:
     return TaskTokens(aws.client("stepfunctions"))
 
 
-@cache
-def workflow() -> intake.Workflow:
-    return intake.Workflow(aws.client("stepfunctions"), _config().crisis_state_machine_arn)
-
-
-@cache
-def memberships() -> intake.Memberships:
-    return intake.Memberships(aws.client("dynamodb"), _config().orgs_table)
-
-
 Tokens = Annotated[TaskTokens, Depends(task_tokens)]
-Run = Annotated[intake.Workflow, Depends(workflow)]
-Members = Annotated[intake.Memberships, Depends(memberships)]
 
 
 def _resume(tokens: TaskTokens, taken: Taken, output: Mapping[str, Any]) -> bool | None:
@@ -313,81 +292,6 @@ def read_case(
     extra = records_view(records.case_items(case_id), user_id, vault)
     audit(log, staff, "case.read", case_id, {"signals": len(signals)})
     return CaseRecordsDetail.model_validate(found | {"signal_details": signals} | extra)
-
-
-# --- the member's help button -----------------------------------------------------------------
-
-
-@app.post(
-    "/help",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=HelpOut,
-    responses=ERRORS,
-    summary='"I need help now": a counsellor is told at once',
-    description=(
-        "Opens the member's case at imminent (or raises the open one) and starts its "
-        "workflow. The answer carries the crisis lines and never any case detail."
-    ),
-)
-def ask_for_help(
-    identity: Caller,
-    repo: Cases,
-    vault: CrisisVault,
-    run: Run,
-    members: Members,
-    now: Now,
-    payload: Annotated[HelpIn | None, Body()] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
-    ] = None,
-) -> HelpOut:
-    from shared.resources.for_member import crisis_lines
-
-    user_id = identity.user_id
-    item_id = help_item_id(user_id, idempotency_key)
-    source_id = help_source_id(item_id)
-    key = vault.key_for_writing(user_id)
-    sealed = vault.seal_fields(key, user_id, item_id, {"reasons": HELP_REASONS})
-    signal = intake_logic.Signal(
-        user_id=user_id,
-        severity=HELP_SEVERITY,
-        source=HELP_SOURCE,
-        item_id=item_id,
-        source_id=source_id,
-        sealed_reasons=sealed["reasons_ct"],
-        mood=None,
-    )
-    deps = intake.Dependencies(
-        cases=repo, organisation=members.org_of, workflow=run, sources={}, clock=now
-    )
-    attached, ran = intake.take_in(signal, deps)
-    text = payload.text if payload is not None else None
-    if text and not attached.replayed:
-        words = vault.seal_fields(key, user_id, item_id, {"text": text})["text_ct"]
-        repo.add_signal_text(attached.case.case_id, source_id, words)
-    metrics.add_metric(name="CrisisHelpRequested", unit="Count", value=1)
-    logger.info(
-        "help requested",
-        extra={
-            "case_id": attached.case.case_id,
-            "opened": attached.started,
-            "raised": attached.raised,
-            "replayed": attached.replayed,
-            "run_started": ran,
-        },
-    )
-    return HelpOut(
-        support_requested=True,
-        message=support_message(identity.locale),
-        crisis_resources=crisis_lines(identity, now()),
-    )
-
-
-# --- a member's records: safety plan, care plan, guardians (member_records_routes.py) ---------
-from functions.crisis.member_records_routes import router as member_records_router  # noqa: E402
-
-app.include_router(member_records_router)
 
 
 app.include_router(case_records_router)

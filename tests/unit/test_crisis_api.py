@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
-from functions.crisis import intake, routes
+from functions.crisis import help_app, intake, routes
 from functions.crisis.cases import CaseWrites, member_pk
 from functions.crisis.routes import app
 from shared.dynamo import from_item, to_item
@@ -115,10 +115,13 @@ class World:
         overrides[routes.audit_log] = lambda: self.audit
         overrides[routes.task_tokens] = lambda: routes.TaskTokens(self.sfn)
         overrides[routes.crisis_vault] = lambda: self.vault
-        overrides[routes.workflow] = lambda: intake.Workflow(self.sfn, ARN)
-        overrides[routes.memberships] = FakeMemberships
+        overrides[help_app.workflow] = lambda: intake.Workflow(self.sfn, ARN)
+        overrides[help_app.memberships] = FakeMemberships
         overrides[routes.cursor_keys] = lambda: KEYS
         self.http = TestClient(app)
+        # POST /help is its own function's app (decision 30): the same overrides serve it.
+        help_app.app.dependency_overrides = overrides
+        self.help = TestClient(help_app.app)
 
     def as_(self, identity: Identity) -> World:
         self.caller.identity = identity
@@ -378,7 +381,7 @@ def test_a_case_shows_its_signals_and_opens_only_the_crisis_vaults_words(world: 
     # Given a help request, and a check-in signal whose reasons the crisis vault did not
     # seal (as its source sealed them, before the intake sealed reasons for the case)
     world.as_(THE_MEMBER)
-    helped = world.http.post("/help", json={"text": "我撑不下去了"})
+    helped = world.help.post("/help", json={"text": "我撑不下去了"})
     assert helped.status_code == 202, helped.text
     world.signal("high", "checkins#1", at=NOW - dt.timedelta(minutes=5))
     case_id = world.repo.open_case_of(MEMBER).case_id  # type: ignore[union-attr]
@@ -431,7 +434,7 @@ def test_a_counsellor_reads_the_reasons_the_intake_sealed_for_the_case(world: Wo
 
 def test_help_opens_an_imminent_case_and_starts_its_run(world: World) -> None:
     world.as_(THE_MEMBER)
-    response = world.http.post("/help", json={"text": "please call me"})
+    response = world.help.post("/help", json={"text": "please call me"})
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["support_requested"] is True
@@ -450,7 +453,7 @@ def test_help_opens_an_imminent_case_and_starts_its_run(world: World) -> None:
 def test_help_raises_an_open_case_to_imminent(world: World) -> None:
     case_id = world.signal("watch", "checkins#1")
     world.as_(THE_MEMBER)
-    assert world.http.post("/help").status_code == 202
+    assert world.help.post("/help").status_code == 202
     case = world.repo.case(case_id)
     assert case is not None and (case.severity, case.revision) == ("imminent", 2)
     assert [s["name"] for s in world.sfn.started] == [f"{case_id}-r2"]
@@ -460,7 +463,7 @@ def test_help_retried_with_its_key_changes_nothing(world: World) -> None:
     world.as_(THE_MEMBER)
     headers = {"Idempotency-Key": "help-1"}
     for _ in range(2):
-        assert world.http.post("/help", json={}, headers=headers).status_code == 202
+        assert world.help.post("/help", json={}, headers=headers).status_code == 202
     case = world.repo.open_case_of(MEMBER)
     assert case is not None and case.signals == 1
     assert len(world.sfn.started) == 1
@@ -469,5 +472,5 @@ def test_help_retried_with_its_key_changes_nothing(world: World) -> None:
 @pytest.mark.parametrize("body", [{"text": "x" * 2001}, {"text": 5}, {"mood": 1}])
 def test_bad_help_input_is_422(world: World, body: dict[str, Any]) -> None:
     world.as_(THE_MEMBER)
-    is_problem(world.http.post("/help", json=body), 422)
+    is_problem(world.help.post("/help", json=body), 422)
     assert world.sfn.started == []

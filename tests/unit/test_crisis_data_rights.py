@@ -14,12 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from functions.crisis import data_rights
 from functions.crisis import member_records_routes as records_routes
 from functions.crisis.cases import case_pk, member_pk, watch_pk
 from functions.crisis.data_rights import DAY, CrisisData
 from functions.crisis.member_records import care_plan_sk
+from functions.crisis.members_app import app as members_app
 from functions.crisis.moods import MoodHistory
 from functions.crisis.routes import app
 from shared.dynamo import from_item
@@ -64,6 +66,9 @@ class DataWorld(World):
         records = records_routes.MemberRecords(db, self.table)
         app.dependency_overrides[records_routes.member_records] = lambda: records
         app.dependency_overrides[records_routes.member_orgs] = FakeMemberships
+        # The member records are their own function's app: the same overrides serve both.
+        members_app.dependency_overrides = app.dependency_overrides
+        self.members = TestClient(members_app)
 
     def as_(self, identity: Identity) -> DataWorld:
         super().as_(identity)
@@ -99,6 +104,7 @@ class DataWorld(World):
 def world(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[DataWorld]:
     yield DataWorld(db, monkeypatch)
     app.dependency_overrides.clear()
+    members_app.dependency_overrides = {}
 
 
 def a_member_with_everything(world: DataWorld) -> str:
@@ -107,7 +113,7 @@ def a_member_with_everything(world: DataWorld) -> str:
     versions, guardians and a mood day. The case's id."""
     case_id = world.signal("high", "checkins#1", at=NOW)  # its seen# marker too
     world.as_(THE_MEMBER).at(1)
-    world.ok(world.http.post("/help", json={"text": HELP_WORDS}), 202)
+    world.ok(world.help.post("/help", json={"text": HELP_WORDS}), 202)
     world.mood(MEMBER, dt.date(2026, 11, 23), 2)
 
     world.as_(COUNSELLOR).at(2)
@@ -123,13 +129,13 @@ def a_member_with_everything(world: DataWorld) -> str:
     world.at(6).ok(world.http.post(f"/cases/{case_id}/close", json={"outcome": outcome}))
 
     world.as_(THE_MEMBER).at(7)
-    world.ok(world.http.put("/me/safety-plan", json=PLAN), 201)
+    world.ok(world.members.put("/me/safety-plan", json=PLAN), 201)
     world.as_(COUNSELLOR).at(8)
     plan_url = f"/members/{MEMBER}/plan"
-    world.ok(world.http.put(plan_url, json=CARE), 201)
-    world.at(9).ok(world.http.put(plan_url, json=CARE_V2, headers={"If-Match": '"1"'}))
+    world.ok(world.members.put(plan_url, json=CARE), 201)
+    world.at(9).ok(world.members.put(plan_url, json=CARE_V2, headers={"If-Match": '"1"'}))
     guardians = {"member_under_14": True, "guardians": [guardian()]}
-    world.at(10).ok(world.http.put(f"/members/{MEMBER}/guardians", json=guardians), 201)
+    world.at(10).ok(world.members.put(f"/members/{MEMBER}/guardians", json=guardians), 201)
     return case_id
 
 
@@ -137,8 +143,8 @@ def another_member(world: DataWorld) -> list[dict[str, Any]]:
     """Another member of the school with help asked, a safety plan and a mood day: every
     item of the table that is theirs."""
     world.as_(ANOTHER_MEMBER).at(11)
-    world.ok(world.http.post("/help", json={"text": "their own words"}), 202)
-    world.ok(world.http.put("/me/safety-plan", json=PLAN), 201)
+    world.ok(world.help.post("/help", json={"text": "their own words"}), 202)
+    world.ok(world.members.put("/me/safety-plan", json=PLAN), 201)
     world.mood(OTHER, dt.date(2026, 11, 23), 1)
     return theirs(world, OTHER)
 
@@ -361,7 +367,7 @@ def test_after_erasure_the_counsellor_still_reads_the_case_with_its_notes(
     assert (help_signal["reasons"], help_signal["text"]) == (["help_requested"], None)
     assert HELP_WORDS not in response.text
     # And the care plan is still the counsellor's to read
-    plan = world.ok(world.http.get(f"/members/{MEMBER}/plan")).json()
+    plan = world.ok(world.members.get(f"/members/{MEMBER}/plan")).json()
     assert (plan["version"], plan["goals"]) == (2, CARE_V2["goals"])
     # And the member's export now holds the records only
     exported = world.data().export(MEMBER)
@@ -392,7 +398,7 @@ def test_a_second_erasure_changes_nothing_even_later(world: DataWorld) -> None:
 def test_an_open_case_stays_open_with_its_pointer_kept(world: DataWorld) -> None:
     # Given a member who asked for help, their case still open
     world.as_(THE_MEMBER)
-    world.ok(world.http.post("/help", json={"text": HELP_WORDS}), 202)
+    world.ok(world.help.post("/help", json={"text": HELP_WORDS}), 202)
     case = world.repo.open_case_of(MEMBER)
     assert case is not None
 
@@ -417,7 +423,7 @@ def test_an_open_case_stays_open_with_its_pointer_kept(world: DataWorld) -> None
 def test_a_member_without_safety_records_is_erased_entirely(world: DataWorld) -> None:
     # Given a member with only a safety plan and two mood days (their key seals the plan)
     world.as_(THE_MEMBER)
-    world.ok(world.http.put("/me/safety-plan", json=PLAN), 201)
+    world.ok(world.members.put("/me/safety-plan", json=PLAN), 201)
     world.mood(MEMBER, dt.date(2026, 11, 22), 3)
     world.mood(MEMBER, dt.date(2026, 11, 23), 2)
     assert set(world.partition(member_pk(MEMBER))) == {

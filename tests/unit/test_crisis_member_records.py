@@ -17,7 +17,7 @@ from functions.crisis import deps
 from functions.crisis import member_records_routes as records_routes
 from functions.crisis.cases import CaseWrites
 from functions.crisis.member_records import MemberRecords, care_plan_sk
-from functions.crisis.routes import app
+from functions.crisis.members_app import app
 from shared.dynamo import from_item, to_item
 from shared.identity import Identity, current_identity
 from shared.routing import clock

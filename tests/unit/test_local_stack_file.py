@@ -44,6 +44,8 @@ OUTPUTS = {
     "RiskIntakeFunctionName": "intake-fn",
     "CrisisStepsFunctionName": "steps-fn",
     "CrisisApiFunctionName": "crisis-fn",
+    "CrisisMembersFunctionName": "crisis-members-fn",
+    "CrisisHelpFunctionName": "crisis-help-fn",
     "NotificationsFunctionName": "notifications-fn",
     "NotificationSenderFunctionName": "sender-fn",
     "ReminderFunctionName": "reminders-fn",
