@@ -350,3 +350,17 @@ def fake_journal_vault(repo: FakeJournalRepository, kms: FakeKms | None = None) 
 _checkins: CheckinsStore = FakeCheckinsRepository()
 _journal: JournalStore = FakeJournalRepository()
 _workflows: Workflows = FakeWorkflows()
+
+
+class FakeAudit:
+    """An AuditLog that keeps what was appended (the crisis routes' unit tests)."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
+        self.records.append({"org_id": org_id, **fields})
+        return self.records[-1]
+
+    def actions(self) -> list[str]:
+        return [r["action"] for r in self.records]

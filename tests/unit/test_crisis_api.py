@@ -24,6 +24,7 @@ from shared.signing_keys import SigningKeys
 from shared.vault import Vault
 from tests.support.fakes import (
     Caller,
+    FakeAudit,
     MovableClock,
     RosterLikeTheToken,
     fake_keyring,
@@ -72,18 +73,6 @@ class FakeStepFunctions:
             raise ClientError({"Error": {"Code": code, "Message": code}}, "SendTaskSuccess")
         self.sent.append(call)
         return {}
-
-
-class FakeAudit:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
-        self.records.append({"org_id": org_id, **fields})
-        return self.records[-1]
-
-    def actions(self) -> list[str]:
-        return [r["action"] for r in self.records]
 
 
 class FakeMemberships:

@@ -22,7 +22,14 @@ from shared.dynamo import from_item, to_item
 from shared.identity import Identity, current_identity
 from shared.routing import clock
 from shared.vault import Vault
-from tests.support.fakes import Caller, MovableClock, RosterLikeTheToken, fake_keyring, member
+from tests.support.fakes import (
+    Caller,
+    FakeAudit,
+    MovableClock,
+    RosterLikeTheToken,
+    fake_keyring,
+    member,
+)
 from tests.support.moto_cloud import moto_clients
 from tests.unit.test_crisis_cases import make_cases_table
 
@@ -76,18 +83,6 @@ def guardian(**changes: Any) -> dict[str, Any]:
         "consent_recorded_at": "2026-11-20T09:30:00+08:00",
         "consent_by": "guardian",
     } | changes
-
-
-class FakeAudit:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
-        self.records.append({"org_id": org_id, **fields})
-        return self.records[-1]
-
-    def actions(self) -> list[str]:
-        return [r["action"] for r in self.records]
 
 
 class FakeMemberships:
