@@ -38,7 +38,9 @@ def banner(stack: dict[str, Any]) -> str:
         """-d '{"mood": 4, "emotions": ["calm"], "note": "first check-in"}'"""
     )
     timers = "\n".join(
-        f"  {name:<24} {value} s" for name, value in sorted(stack.get("timers", {}).items())
+        # Seconds where the parameter is a number of seconds; FollowUpDays is a list of days.
+        f"  {name:<26} {value}{' s' if name.endswith('Seconds') else ''}"
+        for name, value in sorted(stack.get("timers", {}).items())
     )
     scale = stack.get("sfn_wait_scale")
     timers_note = (
