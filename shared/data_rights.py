@@ -106,10 +106,17 @@ def delete_partition(
     Returns the count; safe to repeat.
     """
     fields = (partition_key, sort_key) if sort_key else (partition_key,)
-    keys = [to_item(k) for k in query_partition(db, table, partition_key, value, fields)]
-    for start in range(0, len(keys), BATCH):
+    keys = list(query_partition(db, table, partition_key, value, fields))
+    delete_keys(db, table, keys)
+    return len(keys)
+
+
+def delete_keys(db: Any, table: str, keys: list[dict[str, Any]]) -> None:
+    """Delete the items with these keys (plain values), 25 at a time; safe to repeat."""
+    items = [to_item(k) for k in keys]
+    for start in range(0, len(items), BATCH):
         requests: list[dict[str, Any]] = [
-            {"DeleteRequest": {"Key": k}} for k in keys[start : start + BATCH]
+            {"DeleteRequest": {"Key": k}} for k in items[start : start + BATCH]
         ]
         for _ in range(8):  # unprocessed items come back under throttling: retry them
             response = db.batch_write_item(RequestItems={table: requests})
@@ -118,7 +125,6 @@ def delete_partition(
                 break
         else:
             raise RuntimeError("erasure did not finish; the workflow retries it")
-    return len(keys)
 
 
 def part_key(export_id: str, feature: str) -> str:

@@ -41,7 +41,7 @@ from functions.crisis.member_records import (
 )
 from shared import aws
 from shared.clock import utc_iso
-from shared.data_rights import BATCH, FeatureData, data_rights_handler, pick, query_partition
+from shared.data_rights import FeatureData, data_rights_handler, delete_keys, pick, query_partition
 from shared.dynamo import from_item, to_item
 from shared.vault import Vault
 
@@ -220,7 +220,7 @@ class CrisisData:
             for i in member_items
             if not (records and kept(str(i["sk"])))
         ]
-        self._delete(doomed)
+        delete_keys(self._db, self._table, doomed)
         if not records:
             return len(doomed)
         expires = int(self._clock()) + self._retention_days * DAY
@@ -238,19 +238,6 @@ class CrisisData:
                     drop=members_own_words(item),
                 )
         return len(doomed)
-
-    def _delete(self, keys: list[dict[str, Any]]) -> None:
-        for start in range(0, len(keys), BATCH):
-            requests: list[dict[str, Any]] = [
-                {"DeleteRequest": {"Key": to_item(k)}} for k in keys[start : start + BATCH]
-            ]
-            for _ in range(8):  # unprocessed items come back under throttling: retry them
-                response = self._db.batch_write_item(RequestItems={self._table: requests})
-                requests = response.get("UnprocessedItems", {}).get(self._table, [])
-                if not requests:
-                    break
-            else:
-                raise RuntimeError("erasure did not finish; the workflow retries it")
 
     def _expire(
         self,
