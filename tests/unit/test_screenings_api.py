@@ -21,24 +21,12 @@ from shared.routing import clock
 from shared.vault import Vault
 from tests.support.fakes import KmsRefused, MovableClock, fake_keyring, fake_signal_sealer, member
 from tests.support.moto_cloud import fresh_name, moto_clients
+from tests.support.tables import create_table
 
 # 02:00 on 2 May in Shanghai, still 1 May in UTC.
 START = dt.datetime(2026, 5, 1, 18, 0, tzinfo=dt.UTC)
 PROBLEM_JSON = "application/problem+json"
 USER = "user-a"
-# The shape notes/screenings_template.yaml gives ScreeningsTable. Once the table is in
-# template.yaml, tests.support.tables.create_table(db, "ScreeningsTable", name) replaces it.
-TABLE_SHAPE: dict[str, Any] = {
-    "AttributeDefinitions": [
-        {"AttributeName": "user_id", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-    ],
-    "KeySchema": [
-        {"AttributeName": "user_id", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-}
-
 NO_RISK = {"q1": False, "q2": False, "q6": False}
 LOW = {"q1": True, "q2": False, "q6": False}
 MODERATE = {"q1": True, "q2": True, "q3": True, "q4": False, "q5": False, "q6": False}
@@ -54,9 +42,7 @@ def db() -> Iterator[Any]:
 
 @pytest.fixture
 def table(db: Any) -> str:
-    name = fresh_name("screenings")
-    db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **TABLE_SHAPE)
-    return name
+    return create_table(db, "ScreeningsTable", fresh_name("screenings"))
 
 
 @pytest.fixture

@@ -16,18 +16,8 @@ from shared.cssrs import CssrsAnswers
 from shared.vault import Vault
 from tests.support.fakes import fake_keyring, fake_signal_sealer
 from tests.support.moto_cloud import fresh_name, moto_clients
+from tests.support.tables import create_table
 
-# The shape notes/screenings_template.yaml gives ScreeningsTable (see test_screenings_api).
-TABLE_SHAPE: dict[str, Any] = {
-    "AttributeDefinitions": [
-        {"AttributeName": "user_id", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-    ],
-    "KeySchema": [
-        {"AttributeName": "user_id", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-}
 MAY_1 = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
 LOW = {"q1": True, "q2": False, "q6": False}
 HIGH = {"q1": False, "q2": False, "q6": True, "q6_within_3_months": True}
@@ -41,9 +31,7 @@ def db() -> Iterator[Any]:
 
 @pytest.fixture
 def table(db: Any) -> str:
-    name = fresh_name("screenings")
-    db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **TABLE_SHAPE)
-    return name
+    return create_table(db, "ScreeningsTable", fresh_name("screenings"))
 
 
 @pytest.fixture
