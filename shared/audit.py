@@ -17,6 +17,14 @@ the head is read again and the append tried again.
 Plain stdlib and a low-level DynamoDB client (boto3.client("dynamodb")): no
 pydantic or FastAPI, so non-HTTP functions can import it cheaply. Callers promise
 `detail` holds no personal data.
+
+**Whose data was read.** A staff read of one member's data names that member in
+`subject_id`, so the member can find it (`GET /me/access-log`): the sparse index
+`BySubject` (`subject_id`, `at`) holds only the records that name a subject, by time,
+and projects the actor, their role, the action and the target type, never the
+detail. `subject_id` is hashed with the other fields when it is given and absent
+otherwise, so records written before it existed hash (and verify) as they always did,
+and adding, changing or removing it on a stored record breaks the chain there.
 """
 
 from __future__ import annotations
@@ -43,6 +51,20 @@ MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 0.02
 # Heads remembered per container; one is a few dozen bytes. A stale head only costs a retry.
 HEADS_KEPT = 1024
+# The sparse index of the records that name the member whose data was read (template.yaml).
+SUBJECT_INDEX = "BySubject"
+# The attributes of a BySubject index entry: the index's and the table's keys, and the
+# projected ones (template.yaml's NonKeyAttributes). The detail is not among them.
+SUBJECT_ENTRY_FIELDS = (
+    "subject_id",
+    "at",
+    "org_id",
+    "seq",
+    "actor_id",
+    "actor_role",
+    "action",
+    "target_type",
+)
 # Items a filtered Query reads per page: the filter may drop most of them.
 FILTERED_PAGE = 500
 # The ends of what `_stamp` can write: every stored `at` sorts between them.
@@ -149,8 +171,12 @@ class AuditLog:
         target_id: str,
         detail: Mapping[str, str | int] | None = None,
         at: datetime | None = None,
+        subject_id: str | None = None,
     ) -> dict[str, Any]:
-        """Add one record to `org_id`'s chain; returns it as stored (with seq and hashes)."""
+        """Add one record to `org_id`'s chain; returns it as stored (with seq and hashes).
+
+        `subject_id` names the member whose data a staff read showed (module docstring).
+        """
         fields = {
             "org_id": org_id,
             "actor_id": actor_id,
@@ -164,6 +190,10 @@ class AuditLog:
                 raise ValueError(f"audit {name} must be a string")
         if not org_id:
             raise ValueError("audit org_id must not be empty")
+        if subject_id is not None:
+            if not isinstance(subject_id, str) or not subject_id:
+                raise ValueError("audit subject_id must be a non-empty string when given")
+            fields["subject_id"] = subject_id
         fields["at"] = _stamp(at if at is not None else datetime.now(UTC))
         extra = {"detail": _check_detail(detail)} if detail else {}
         for attempt in range(MAX_ATTEMPTS):
@@ -212,6 +242,12 @@ class AuditLog:
             after_seq=after_seq,
             limit=limit,
         )
+
+    def subject_page(
+        self, subject_id: str, *, start_key: Mapping[str, Any] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """`subject_page` over this log's table (see the module function)."""
+        return subject_page(self._client, self._table, subject_id, start_key=start_key, limit=limit)
 
     def _read_head(self, org_id: str) -> _Head:
         item = _head_item(self._client, self._table, org_id)
@@ -427,3 +463,53 @@ def page(
             rest = more or len(records) > room
             return collected, last if rest and last > 1 else None
     return collected, None
+
+
+def subject_page(
+    client: Any,
+    table: str,
+    subject_id: str,
+    *,
+    start_key: Mapping[str, Any] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to `limit` records that name `subject_id`, newest first, from the BySubject index
+    (one Query), and the key to continue from (plain values; None at the end).
+
+    Entries hold SUBJECT_ENTRY_FIELDS only. `start_key` is a previous page's key; one that
+    names another subject is refused (ValueError), whatever signed it.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    args: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": SUBJECT_INDEX,
+        "KeyConditionExpression": "subject_id = :s",
+        "ExpressionAttributeValues": to_item({":s": subject_id}),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key is not None:
+        args["ExclusiveStartKey"] = to_item(_subject_key(subject_id, start_key))
+    response = client.query(**args)
+    records = [
+        {k: v for k, v in from_item(i).items() if k in SUBJECT_ENTRY_FIELDS}
+        for i in response["Items"]
+    ]
+    last = response.get("LastEvaluatedKey")
+    return records, _subject_key(subject_id, from_item(last)) if last else None
+
+
+def _subject_key(subject_id: str, key: Mapping[str, Any]) -> dict[str, Any]:
+    """A BySubject key (index and table keys) of `subject_id`'s records; ValueError else."""
+    seq, at, org_id = key.get("seq"), key.get("at"), key.get("org_id")
+    if (
+        set(key) != {"subject_id", "at", "org_id", "seq"}
+        or key.get("subject_id") != subject_id
+        or not isinstance(at, str)
+        or not isinstance(org_id, str)
+        or isinstance(seq, bool)
+        or not isinstance(seq, int)
+    ):
+        raise ValueError("not a key of this subject's audit records")
+    return {"subject_id": subject_id, "at": at, "org_id": org_id, "seq": seq}

@@ -105,7 +105,10 @@ def audit(
     detail: dict[str, str | int] | None = None,
     *,
     target_type: str = "case",
+    subject_id: str | None = None,
 ) -> None:
+    """One audit record; a read of one member's data names them in `subject_id`, so it
+    shows in their access log (shared/audit.py)."""
     log.append(
         staff.org_id,
         actor_id=staff.user_id,
@@ -114,4 +117,5 @@ def audit(
         target_type=target_type,
         target_id=case_id,
         detail=detail,
+        subject_id=subject_id,
     )

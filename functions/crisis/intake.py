@@ -1,6 +1,6 @@
 """Risk intake: the feature tables' streams become cases and workflow runs (no HTTP).
 
-The check-ins, journal and screenings streams (NEW_AND_OLD_IMAGES) feed this one
+The check-ins, journal, screenings and peer streams (NEW_AND_OLD_IMAGES) feed this one
 function. For each record that is a signal (functions/crisis/intake_logic.py):
 1. the member's organisation is read from their `user#<id>` membership item in the orgs
    table (read only; shared/orgs/keys.py). A member of no organisation still gets a case,
@@ -102,6 +102,7 @@ class IntakeSettings(BaseSettings):
     checkins_table: str = ""
     journal_table: str = ""
     screenings_table: str = ""
+    peer_table: str = ""  # a supporter's concern, a member's risky message (source "peer")
     # Sustained low mood (shared/crisis/signals.py): template LowMoodDays, MoodDropThreshold.
     low_mood_days: int = DEFAULT_DAYS_IN_A_ROW
     mood_drop_threshold: float = DEFAULT_AVERAGE_DROP
@@ -246,6 +247,7 @@ def dependencies() -> Dependencies:  # pragma: no cover - production wiring
         config.checkins_table: "checkins",
         config.journal_table: "journal",
         config.screenings_table: "screenings",
+        config.peer_table: "peer",
     }
     cases = CasesRepository(aws.client("dynamodb"), config.cases_table)
     return Dependencies(

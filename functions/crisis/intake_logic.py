@@ -1,10 +1,12 @@
 """Whether a feature table's stream record is a risk signal, and which (pure; no AWS).
 
-A check-in (partition `user_id`, sort `date`), a journal entry (`user_id`, `entry_id`)
-or a screening (`user_id`, `sk`) carries its risk on its own item: `risk.level` plain
-(also `risk_level`), the reason codes sealed beside it twice (`reasons_ct` by the
-writing feature's vault, for the member; `signal_ct` for the crisis feature,
-shared/crisis/signal_seal.py), and a plain `mood` where the feature has one.
+A check-in (partition `user_id`, sort `date`), a journal entry (`user_id`, `entry_id`),
+a screening (`user_id`, `sk`) or a peer item (`pk`, `sk`: a supporter's concern, a
+member's risky message) carries its risk on its own item: `risk.level` plain (also
+`risk_level`), the reason codes sealed beside it for the crisis feature (`signal_ct`,
+shared/crisis/signal_seal.py; the member's own features also keep `reasons_ct` under
+their vault), a plain `mood` where the feature has one, and whose it is in `user_id`
+(for a concern, the member it is about, not the supporter who raised it).
 
 A record is a signal when its new image's level is watch, high or imminent and, on a
 MODIFY, higher than the old image's: a rewrite at the same or a lower level adds nothing.
@@ -13,8 +15,11 @@ levels below watch are not signals.
 
 **The source id** names the write that carried the signal, so a replayed record is
 recognised (functions/crisis/cases.py): `<source>:<item id>:<revision>`, where `source`
-is the feature ("checkins", "journal", "screenings"), `item id` the item's keys other
-than the member's (a check-in's date, an entry's id) and `revision` the new image's
+is the feature whose table the stream belongs to ("checkins", "journal", "screenings",
+"peer"; the intake's settings name the tables), `item id` the item's keys other than
+the member's (a check-in's date, an entry's id), or for a table keyed `pk`/`sk` (the
+peer table) its sort key alone (`concern#<id>`; the partition names the member or the
+conversation, and the sort key is unique within the table), and `revision` the new image's
 `version`, else its `updated_at`, else its `created_at`, else its level. Every write of
 an item changes its revision, so a later raise of the same item is a new signal, while a
 replay carries the same image and the same id. The stream's `eventID` is not used: it
@@ -114,7 +119,10 @@ def revision(image: Mapping[str, Any]) -> str:
 
 
 def item_id(keys: Mapping[str, Any]) -> str:
-    """The item's keys other than the member's, in key-name order, joined by '#'."""
+    """The item's keys other than the member's, in key-name order, joined by '#'; the sort
+    key alone for a table keyed `pk`/`sk` (the peer table: module docstring)."""
+    if set(keys) == {"pk", "sk"}:
+        return _plain(keys["sk"])
     return "#".join(_plain(keys[name]) for name in sorted(keys) if name != "user_id")
 
 

@@ -249,7 +249,15 @@ def read_member_safety_plan(
     staff = member_staff(identity, orgs, member_id)
     plan = _safety_plan(vault, member_id, records.safety_plan(member_id))
     version = plan.version if plan is not None else 0
-    audit(log, staff, "safety_plan.read", member_id, {"version": version}, target_type="member")
+    audit(
+        log,
+        staff,
+        "safety_plan.read",
+        member_id,
+        {"version": version},
+        target_type="member",
+        subject_id=member_id,
+    )
     if plan is None:
         raise NotFound("This member has no safety plan yet.")
     _with_etag(response, plan.version)
@@ -291,7 +299,15 @@ def read_care_plan(
     head = records.care_plan_head(member_id)
     item = records.care_plan_version(member_id, int(head["version"])) if head else None
     version = int(item["version"]) if item is not None else 0
-    audit(log, staff, "care_plan.read", member_id, {"version": version}, target_type="member")
+    audit(
+        log,
+        staff,
+        "care_plan.read",
+        member_id,
+        {"version": version},
+        target_type="member",
+        subject_id=member_id,
+    )
     if item is None:
         raise NotFound("This member has no care plan yet.")
     _with_etag(response, version)
@@ -378,6 +394,7 @@ def list_care_plan_versions(
         member_id,
         {"count": len(items)},
         target_type="member",
+        subject_id=member_id,
     )
     return CarePlanVersions(
         items=[CarePlanVersion.model_validate(i) for i in items], next_before=next_before
@@ -420,7 +437,9 @@ def read_guardians(
     detail: dict[str, str | int] = {"version": 0}
     if item is not None:
         detail = {"version": int(item["version"]), "guardians": int(item["guardian_count"])}
-    audit(log, staff, "guardians.read", member_id, detail, target_type="member")
+    audit(
+        log, staff, "guardians.read", member_id, detail, target_type="member", subject_id=member_id
+    )
     if item is None:
         raise NotFound("No guardian contacts are recorded for this member.")
     _with_etag(response, int(item["version"]))

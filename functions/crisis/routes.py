@@ -290,7 +290,7 @@ def read_case(
     items = sorted(repo.signals(case_id), key=lambda i: str(i.get("received_at") or ""))
     signals = [signal_view(i, user_id, open_crisis_fields) for i in items]
     extra = records_view(records.case_items(case_id), user_id, vault)
-    audit(log, staff, "case.read", case_id, {"signals": len(signals)})
+    audit(log, staff, "case.read", case_id, {"signals": len(signals)}, subject_id=user_id)
     return CaseRecordsDetail.model_validate(found | {"signal_details": signals} | extra)
 
 

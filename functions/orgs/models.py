@@ -100,6 +100,9 @@ class AuditRecord(BaseModel):
     target_type: str
     target_id: str
     detail: dict[str, str | int] | None = None
+    subject_id: str | None = Field(
+        default=None, description="The member whose data a read showed (their access log)"
+    )
     hash: str
     prev_hash: str
 

@@ -154,7 +154,7 @@ def person(user_id: UserPath, actor: Admin, repo: Repo, audit: Audit) -> PersonD
     org_id = actor.org_id
     stored = _person(repo, org_id, user_id)
     trainings = repo.trainings(org_id, user_id)
-    audit(actor, "people.read", "person", user_id)
+    audit(actor, "people.read", "person", user_id, subject_id=user_id)
     return PersonDetail(
         person=Person(**person_view(stored)),
         trainings=[Training.model_validate(t) for t in trainings],

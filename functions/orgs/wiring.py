@@ -95,7 +95,10 @@ class Auditor:
         target_type: str,
         target_id: str,
         detail: dict[str, str | int] | None = None,
+        *,
+        subject_id: str | None = None,
     ) -> None:
+        """`subject_id`: the member whose data a read showed, for their access log."""
         self._log.append(
             actor.org_id,
             actor_id=actor.user_id,
@@ -104,6 +107,7 @@ class Auditor:
             target_type=target_type,
             target_id=target_id,
             detail=detail,
+            subject_id=subject_id,
         )
         if target_type == "person":
             roster().forget(actor.org_id, target_id)  # this container sees the change at once

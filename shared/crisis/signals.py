@@ -219,11 +219,24 @@ SIGNALS: tuple[Signal, ...] = (
         source="peer supporter",
         summary="a peer supporter's concern",
         rule=(
-            "A peer supporter raises a concern about a member they support: watch by default. "
-            "The supporter never learns whether a case exists."
+            "A peer supporter raises a concern about a member they support (`POST "
+            "/peer/concerns`): watch by default. The supporter never learns whether a case "
+            "exists."
         ),
         reason="peer_concern",
-        detected_by=("the peer feature (to come)",),
+        detected_by=("functions/peer/concerns.py",),
+    ),
+    Signal(
+        code="peer_concern_urgent",
+        severity="high",
+        source="peer supporter",
+        summary="a peer supporter's urgent concern",
+        rule=(
+            "A peer supporter raises a concern marked `urgent` (they fear the member needs "
+            "help today). The supporter never learns whether a case exists."
+        ),
+        reason="peer_concern_urgent",
+        detected_by=("functions/peer/concerns.py",),
     ),
 )
 

@@ -14,19 +14,21 @@ from local import audit_verify
 from shared.audit import (
     GENESIS,
     MAX_ATTEMPTS,
+    SUBJECT_INDEX,
     AuditLog,
     AuditWriteFailed,
     ChainReport,
     page,
     read_chain,
     record_hash,
+    subject_page,
     verify_chain,
     verify_org,
 )
 from shared.dynamo import from_item, to_item
 from tests.support.calls import DynamoCalls
 from tests.support.moto_cloud import REGION, fresh_name, moto_clients
-from tests.support.tables import create_table
+from tests.support.tables import create_table, table_shape
 
 ORG = "org-7"
 T0 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
@@ -442,6 +444,186 @@ def test_page_refuses_a_bound_that_is_not_a_time(db: Any, six: str) -> None:
     # Given / When since is not ISO 8601 / Then refused
     with pytest.raises(ValueError, match="ISO 8601"):
         page(db, six, ORG, since="yesterday", until=None, actor=None, after_seq=None, limit=5)
+
+
+# --- subject_id: whose data a read showed ------------------------------------------------------
+
+
+def read_of(log: AuditLog, subject: str | None, *, at: datetime, action: str = "case.read") -> Any:
+    return log.append(
+        ORG,
+        actor_id="u-counsellor",
+        actor_role="counsellor",
+        action=action,
+        target_type="case",
+        target_id="case-1",
+        detail={"signals": 2},
+        at=at,
+        subject_id=subject,
+    )
+
+
+def test_subject_id_is_stored_and_hashed_with_the_record(db: Any, table: str) -> None:
+    # Given a counsellor's read of member m-1's case
+    record = read_of(AuditLog(db, table), "m-1", at=T0)
+    # Then the record names the member, and its hash covers that name
+    assert stored(db, table, 1)["subject_id"] == "m-1"
+    assert record["hash"] == record_hash(record)
+    assert record["hash"] != record_hash({k: v for k, v in record.items() if k != "subject_id"})
+    assert verify_org(db, table, ORG).ok
+
+
+def test_a_record_without_subject_id_has_no_such_field(db: Any, table: str) -> None:
+    # Given an append that names no subject (a change, not a read of one member)
+    append(AuditLog(db, table))
+    # Then nothing is stored under subject_id (not even null): the record hashes as before
+    assert "subject_id" not in stored(db, table, 1)
+
+
+@pytest.mark.parametrize("change", ["edited", "removed", "added"])
+def test_changing_a_records_subject_breaks_the_chain_there(
+    db: Any, table: str, change: str
+) -> None:
+    # Given three records, the second a read of m-1's data (or of no one's, to have one added)
+    log = AuditLog(db, table)
+    append(log)
+    read_of(log, None if change == "added" else "m-1", at=T0)
+    append(log)
+    # When its subject is rewritten, taken off or put on
+    record = stored(db, table, 2)
+    if change == "edited":
+        record["subject_id"] = "m-2"
+    elif change == "removed":
+        del record["subject_id"]
+    else:
+        record["subject_id"] = "m-1"
+    put(db, table, record)
+    # Then the chain breaks at record 2, as edited
+    report = verify_org(db, table, ORG)
+    assert (report.ok, report.broken_seq) == (False, 2)
+    assert report.reason == "record 2 was edited (its hash does not match)"
+
+
+def test_records_written_before_subject_id_still_verify_beside_new_ones(
+    db: Any, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given record 1 exactly as the code before subject_id wrote it (its hash pinned from the
+    # canonical JSON of those fields), its head, and then a new read naming a member
+    import hashlib
+
+    old = {
+        "org_id": ORG,
+        "actor_id": "u-lead",
+        "actor_role": "org_admin",
+        "action": "people.read",
+        "target_type": "person",
+        "target_id": "p-1",
+        "at": "2026-11-01T00:00:00.000000Z",
+        "seq": 1,
+        "prev_hash": GENESIS,
+    }
+    canonical = (
+        '{"action":"people.read","actor_id":"u-lead","actor_role":"org_admin",'
+        f'"at":"2026-11-01T00:00:00.000000Z","org_id":"{ORG}","prev_hash":"{GENESIS}",'
+        '"seq":1,"target_id":"p-1","target_type":"person"}'
+    )
+    old["hash"] = hashlib.sha256(canonical.encode()).hexdigest()
+    put(db, table, old)
+    put(db, table, {"org_id": ORG, "seq": 0, "last_seq": 1, "last_hash": old["hash"]})
+    read_of(AuditLog(db, table), "m-1", at=T0)
+    # When the chain is checked, in code and by `make audit-verify`
+    report = verify_org(db, table, ORG)
+    code = audit_verify.main([ORG, "--table", table, "--region", REGION])
+    # Then both records verify
+    assert report == ChainReport(ok=True, checked=2, broken_seq=None, reason=None)
+    assert code == 0
+    assert capsys.readouterr().out == f"audit chain of {ORG}: 2 records, intact\n"
+
+
+def test_append_refuses_an_empty_or_non_string_subject(db: Any, table: str) -> None:
+    log = AuditLog(db, table)
+    for bad in ("", 7):
+        with pytest.raises(ValueError, match="subject_id"):
+            read_of(log, bad, at=T0)  # type: ignore[arg-type]
+
+
+def test_template_indexes_records_by_subject_and_time_without_their_detail() -> None:
+    # Given the audit table as template.yaml shapes it
+    shape = table_shape("AuditTable")
+    # Then BySubject is keyed (subject_id, at), strings, and projects no detail
+    (index,) = [i for i in shape["GlobalSecondaryIndexes"] if i["IndexName"] == SUBJECT_INDEX]
+    assert index["KeySchema"] == [
+        {"AttributeName": "subject_id", "KeyType": "HASH"},
+        {"AttributeName": "at", "KeyType": "RANGE"},
+    ]
+    types = {a["AttributeName"]: a["AttributeType"] for a in shape["AttributeDefinitions"]}
+    assert (types["subject_id"], types["at"]) == ("S", "S")
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert set(index["Projection"]["NonKeyAttributes"]) == {
+        "actor_id",
+        "actor_role",
+        "action",
+        "target_type",
+    }
+
+
+@pytest.fixture
+def reads(db: Any, table: str) -> str:
+    """Five reads of m-1's data an hour apart, one of m-2's, and a change naming no one."""
+    log = AuditLog(db, table)
+    for hour in range(5):
+        read_of(log, "m-1", at=T0 + timedelta(hours=hour))
+    read_of(log, "m-2", at=T0 + timedelta(hours=9))
+    append(log, at=T0 + timedelta(hours=10))
+    return table
+
+
+def test_subject_page_is_one_query_of_the_index_newest_first(db: Any, reads: str) -> None:
+    # Given reads of two members' data
+    # When m-1's first page of two is read
+    seen: list[dict[str, Any]] = []
+    db.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: seen.append(params)
+    )
+    try:
+        records, last = subject_page(db, reads, "m-1", start_key=None, limit=2)
+    finally:
+        db.meta.events.unregister("provide-client-params.dynamodb.Query")
+    # Then it is one Query of BySubject on the member's key, newest first, limited
+    (query,) = seen
+    assert query["IndexName"] == "BySubject"
+    assert query["KeyConditionExpression"] == "subject_id = :s"
+    assert query["ExpressionAttributeValues"] == {":s": {"S": "m-1"}}
+    assert (query["ScanIndexForward"], query["Limit"]) == (False, 2)
+    assert "FilterExpression" not in query
+    # And it holds m-1's two newest reads, without their detail or hashes
+    assert [r["at"] for r in records] == [
+        "2026-11-24T05:00:00.000000Z",
+        "2026-11-24T04:00:00.000000Z",
+    ]
+    assert {r["subject_id"] for r in records} == {"m-1"}
+    assert all("detail" not in r and "hash" not in r for r in records)
+    assert last == {"subject_id": "m-1", "at": records[-1]["at"], "org_id": ORG, "seq": 4}
+
+
+def test_subject_page_continues_to_the_oldest_and_ends(db: Any, reads: str) -> None:
+    # Given m-1's five reads, paged two at a time
+    seen, start = [], None
+    while True:
+        records, start = subject_page(db, reads, "m-1", start_key=start, limit=2)
+        seen += [r["seq"] for r in records]
+        if start is None:
+            break
+    # Then every read shows once, newest first, and no other member's
+    assert seen == [5, 4, 3, 2, 1]
+
+
+def test_subject_page_refuses_another_subjects_start_key(db: Any, reads: str) -> None:
+    # Given the key m-2's page would continue from
+    key = {"subject_id": "m-2", "at": "2026-11-24T09:00:00.000000Z", "org_id": ORG, "seq": 6}
+    # When m-1's page is asked to continue from it / Then refused
+    with pytest.raises(ValueError, match="subject"):
+        subject_page(db, reads, "m-1", start_key=key, limit=2)
 
 
 # --- python -m local.audit_verify ------------------------------------------------------------

@@ -194,6 +194,7 @@ def test_an_ack_takes_the_token_once_and_resumes_the_run(world: World) -> None:
         "target_type": "case",
         "target_id": case_id,
         "detail": None,
+        "subject_id": None,  # a change, not a read: not in the member's access log
     }
 
     again = is_problem(world.http.post(f"/cases/{case_id}/ack"), 409)
@@ -399,6 +400,8 @@ def test_a_case_shows_its_signals_and_opens_only_the_crisis_vaults_words(world: 
     assert "token_ack" not in response.text
     assert world.audit.records[-1]["action"] == "case.read"
     assert world.audit.records[-1]["detail"] == {"signals": 2}
+    # the member whose case it is can find this read in their access log
+    assert world.audit.records[-1]["subject_id"] == body["user_id"]
 
 
 def test_a_counsellor_reads_the_reasons_the_intake_sealed_for_the_case(world: World) -> None:

@@ -32,7 +32,7 @@ from tests.unit.test_crisis_cases import LinedUp, make_cases_table
 NOW = datetime(2026, 11, 24, 13, 0, tzinfo=UTC)
 MEMBER = "5f1c7a2e-member-sub"
 BLOB = b"\x01\x9a\x02sealed reasons"
-CHECKINS, JOURNAL = "checkins-table", "journal-table"
+CHECKINS, JOURNAL, PEER = "checkins-table", "journal-table", "peer-table"
 ACCOUNT = "123456789012"
 _serialize = TypeSerializer().serialize
 
@@ -226,6 +226,65 @@ def test_items_without_a_risk_are_no_signal(item: dict[str, Any]) -> None:
     assert intake_logic.signal("INSERT", "journal", keys, {}, plain(image(**item))) is None
 
 
+CONCERN_KEYS = {"pk": f"member#{MEMBER}", "sk": "concern#c-1"}
+
+
+def concern_image(level: str = "watch", signal_ct: bytes | None = BLOB) -> dict[str, Any]:
+    """A supporter's concern as functions/peer/concerns.py stores it in the peer table."""
+    return image(
+        **CONCERN_KEYS,
+        user_id=MEMBER,
+        org_id="school",
+        raised_by="supporter-1",
+        urgent=level == "high",
+        risk_level=level,
+        created_at="2026-11-24T12:30:00.000Z",
+        signal_ct=signal_ct,
+        note_ct=BLOB,
+    )
+
+
+@pytest.mark.parametrize("level", ["watch", "high"])
+def test_a_peer_concern_is_a_signal_of_its_member_named_by_its_sort_key(level: str) -> None:
+    # Given a concern (urgent: high) on the peer table's stream
+    new = plain(concern_image(level))
+    # When judged as a record of the peer feature's table
+    found = intake_logic.signal("INSERT", "peer", CONCERN_KEYS, {}, new)
+    # Then it is the member's signal (not the supporter's) at that level, from "peer", named
+    # by its sort key (the partition names the member) and its creation
+    assert found == intake_logic.Signal(
+        user_id=MEMBER,
+        severity=level,
+        source="peer",
+        item_id="concern#c-1",
+        source_id="peer:concern#c-1:2026-11-24T12:30:00.000Z",
+        sealed_reasons=None,
+        mood=None,
+        signal_ct=BLOB,
+    )
+
+
+@pytest.mark.parametrize(
+    ("keys", "item"),
+    [
+        ({"pk": f"member#{MEMBER}", "sk": "#key"}, {"user_id": MEMBER, "edk": b"k"}),
+        (
+            {"pk": "supporter#s-1", "sk": "inbox#2026-11-24#x"},
+            {"user_id": MEMBER, "mood": 1, "status": "open"},
+        ),
+    ],
+)
+def test_peer_items_without_a_risk_are_no_signal(
+    keys: dict[str, Any], item: dict[str, Any]
+) -> None:
+    assert intake_logic.signal("INSERT", "peer", keys, {}, plain(image(**keys, **item))) is None
+
+
+def test_a_peer_item_is_no_answer_to_a_follow_up() -> None:
+    new = plain(concern_image())
+    assert intake_logic.answer("INSERT", "peer", CONCERN_KEYS, new) is None
+
+
 def test_a_stream_is_named_by_its_feature_else_its_table() -> None:
     arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{CHECKINS}/stream/2026-11-24T00:00:00.000"
     assert intake_logic.source_of(arn, {CHECKINS: "checkins"}) == "checkins"
@@ -287,7 +346,7 @@ class World:
             cases=cases,
             organisation=Memberships(db or self.db, self.orgs_table).org_of,
             workflow=Workflow(sfn or self.sfn, machine or self.machine),
-            sources={CHECKINS: "checkins", JOURNAL: "journal"},
+            sources={CHECKINS: "checkins", JOURNAL: "journal", PEER: "peer"},
             clock=lambda: NOW,
             reasons=Reasons(self.signals, Vault(KeyRing(self.kms, self.key_id, "crisis"), cases)),
             moods=MoodHistory(db or self.db, self.cases_table),
@@ -903,3 +962,51 @@ def test_a_checkin_is_a_mood_day_and_other_records_are_not() -> None:
     entry = plain(image(user_id=MEMBER, entry_id="e-1", mood=1))
     assert intake_logic.mood_day("INSERT", "journal", {"entry_id": "e-1"}, entry) is None
     assert intake_logic.mood_day("REMOVE", "checkins", keys, None) is None
+
+
+# --- a peer supporter's concern, as functions/peer/concerns.py writes it ---------------------
+
+
+class _Keys:
+    """An in-memory KeyStore for the peer vault the concern's note is sealed with."""
+
+    def __init__(self) -> None:
+        self.edks: dict[str, bytes] = {}
+
+    def load_key(self, user_id: str) -> bytes | None:
+        return self.edks.get(user_id)
+
+    def store_key(self, user_id: str, edk: bytes) -> bool:
+        return self.edks.setdefault(user_id, edk) == edk
+
+
+@pytest.mark.parametrize(
+    ("urgent", "severity", "reason"),
+    [(False, "watch", "peer_concern"), (True, "high", "peer_concern_urgent")],
+)
+def test_a_concern_opens_a_case_at_watch_or_high_when_urgent_with_its_reason(
+    world: World, urgent: bool, severity: str, reason: str
+) -> None:
+    # Given a concern item exactly as the peer feature builds it (its reason sealed for the
+    # crisis feature under the item's id, its note under the member's peer key)
+    from functions.peer.concerns import Concern, ConcernsRepository
+
+    peer_vault = Vault(KeyRing(world.kms, world.key_id, "peer"), _Keys())
+    writer = ConcernsRepository(world.db, PEER, peer_vault, world.signals)
+    concern = Concern("c-9", MEMBER, "school", "supporter-1", urgent, "seems withdrawn", NOW)
+    stored = writer.item(concern)
+    keys = {"pk": stored["pk"], "sk": stored["sk"]}
+    # When its INSERT arrives on the peer table's stream
+    result = handle(batch(record("INSERT", PEER, keys, None, image(**stored))))
+    # Then the member's case opens at that severity, from "peer", with the concern's reason
+    # for the counsellor, and its first run starts
+    assert result == {"batchItemFailures": []}
+    case = world.cases.open_case_of(MEMBER)
+    assert case is not None and case.severity == severity
+    item = _only_signal(world)
+    assert (item["source"], item["item_id"]) == ("peer", "concern#c-9")
+    assert world.opened_reasons(item) == [reason]
+    assert [r["name"] for r in world.runs()] == [f"{case.case_id}-r1"]
+    # and a replay of the record changes nothing
+    handle(batch(record("INSERT", PEER, keys, None, image(**stored))))
+    assert len(world.signal_items(case.case_id)) == 1 and len(world.runs()) == 1

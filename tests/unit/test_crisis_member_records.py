@@ -357,6 +357,7 @@ def test_a_counsellor_reads_the_members_plan_and_it_is_audited(world: World) -> 
             "target_type": "member",
             "target_id": MEMBER,
             "detail": {"version": 1},
+            "subject_id": MEMBER,
         }
     ]
 
@@ -417,6 +418,8 @@ def test_the_first_care_plan_is_version_1_and_audited(world: World) -> None:
     }
     assert world.audit.actions() == ["care_plan.written", "care_plan.read"]
     assert {r["target_type"] for r in world.audit.records} == {"member"}
+    # the read names the member for their access log; the write is not a read
+    assert [r["subject_id"] for r in world.audit.records] == [None, MEMBER]
 
 
 def test_a_new_care_plan_version_keeps_the_old_one(world: World) -> None:
@@ -501,6 +504,7 @@ def test_care_plan_versions_are_listed_newest_first_without_their_texts(world: W
         "next_before": None,
     }
     assert world.audit.actions()[-2:] == ["care_plan.versions_read", "care_plan.versions_read"]
+    assert {r["subject_id"] for r in world.audit.records[-2:]} == {MEMBER}
 
 
 def test_the_care_plan_texts_are_sealed(world: World) -> None:
@@ -565,6 +569,7 @@ def test_guardians_are_recorded_sealed_and_read_back_audited(world: World) -> No
     assert (got["version"], got["updated_by"]) == (1, "counsellor-1")
     assert world.audit.actions() == ["guardians.written", "guardians.read"]
     assert world.audit.records[-1]["detail"] == {"version": 1, "guardians": 1}
+    assert world.audit.records[-1]["subject_id"] == MEMBER
     stored = world.item("guardians")
     assert stored is not None and "guardians_ct" in stored
     sealed_everywhere(world.partition(), ["Chen Hua", "13912345678", "chen.hua", "mother"])

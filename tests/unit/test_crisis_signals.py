@@ -56,6 +56,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "signals.md"
         ("mood_average_drop", "watch"),
         ("help_requested", "imminent"),
         ("peer_concern", "watch"),
+        ("peer_concern_urgent", "high"),
     ],
 )
 def test_each_signal_of_the_issue_raises_its_severity(code: str, severity: str) -> None:

@@ -1,0 +1,1 @@
+"""The peer-supporter network: inbox, conversations, concerns (issue 11)."""
