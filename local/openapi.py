@@ -24,6 +24,8 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
         "notifications",
         "screenings",
         "crisis",
+        "peer",
+        "stats",
     )
 } | {
     "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),

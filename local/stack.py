@@ -25,6 +25,8 @@ TABLE_OUTPUTS = {
     "notifications": "NotificationsTableName",
     "screenings": "ScreeningsTableName",
     "cases": "CasesTableName",
+    "peer": "PeerTableName",
+    "stats": "StatsTableName",
 }
 
 
@@ -75,6 +77,10 @@ def describe(
             "crisis": outputs["CrisisApiFunctionName"],
             "crisis_members": outputs["CrisisMembersFunctionName"],
             "crisis_help": outputs["CrisisHelpFunctionName"],
+            "peer": outputs["PeerFunctionName"],
+            "peer_projector": outputs["PeerInboxProjectorFunctionName"],
+            "stats": outputs["StatsFunctionName"],
+            "stats_aggregator": outputs["StatsAggregatorFunctionName"],
         },
         "notify_queues": {
             "requests": outputs["NotifyQueueUrl"],

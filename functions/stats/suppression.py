@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 THRESHOLD: Final = 5
 
@@ -49,7 +49,7 @@ def is_small(value: int, threshold: int = THRESHOLD) -> bool:
 
 
 def suppress(
-    values: Mapping[Hashable, int],
+    values: Mapping[Any, int],
     groups: Iterable[Group],
     forced: Iterable[Hashable] = (),
     threshold: int = THRESHOLD,

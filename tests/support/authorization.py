@@ -196,6 +196,37 @@ POLICY: tuple[Rule, ...] = tuple(
         "PUT /orgs/{org_id}/rota/overrides/{date}",
         "DELETE /orgs/{org_id}/rota/overrides/{date}",
     )
+    # peer: a supporter's own inbox and their concerns (anyone else in the org: 403)
+    + _rules(
+        "peer_supporter",
+        403,
+        "GET /peer/inbox",
+        "POST /peer/inbox/{id}/reply",
+        "POST /peer/inbox/{id}/handled",
+        "POST /peer/concerns",
+    )
+    # peer: a conversation is its member's and supporter's alone (anyone else: 404).
+    # POST /conversations admits members and peer supporters only (a counsellor: 403).
+    + _rules(
+        "self",
+        404,
+        "POST /conversations",
+        "GET /conversations",
+        "GET /conversations/{id}/messages",
+        "POST /conversations/{id}/messages",
+        "POST /conversations/{id}/read",
+        "POST /conversations/{id}/report",
+        "POST /conversations/{id}/block",
+        "POST /conversations/{id}/mute",
+    )
+    # stats: the organisation's staff (roster-checked)
+    + _rules(
+        "staff",
+        403,
+        "GET /orgs/{org_id}/stats",
+        "GET /orgs/{org_id}/stats/weekly",
+        "GET /orgs/{org_id}/stats/monthly",
+    )
     # resources: the directory for everyone, an organisation's own entries for its people
     + _rules("signed_in", 404, "GET /resources", "GET /resources/crisis")
     + _rules("in_org", 404, "GET /resources/{id}")

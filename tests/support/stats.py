@@ -1,8 +1,6 @@
 """The statistics function's world for the unit tier: moto tables, stream records, a caller.
 
-The stats table's shape comes from template.yaml's `StatsTable` once the template has it;
-until then from `PROPOSED_SHAPE` (the shape the stats code is written for: partition `pk`,
-sort `sk`, no index), which the lead replaces by the template's resource.
+The stats table's shape comes from template.yaml's `StatsTable`.
 """
 
 from __future__ import annotations
@@ -12,18 +10,7 @@ import itertools
 from typing import Any
 
 from shared.dynamo import to_item
-from tests.support.tables import _resources, create_table
-
-PROPOSED_SHAPE = {
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "S"},
-    ],
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-}
+from tests.support.tables import create_table
 
 _sequence = itertools.count(10**20)
 
@@ -34,10 +21,7 @@ def next_sequence() -> str:
 
 
 def create_stats_table(client: Any, name: str) -> str:
-    if "StatsTable" in _resources():
-        return create_table(client, "StatsTable", name)
-    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **PROPOSED_SHAPE)
-    return name
+    return create_table(client, "StatsTable", name)
 
 
 def checkin_record(

@@ -14,7 +14,6 @@ from functions.peer import routes
 from functions.peer.concerns import PURPOSE, PeerKeys
 from functions.peer.projector import Projector
 from functions.peer.repository import PeerRepository
-from local.template import load_template
 from shared.dynamo import from_item
 from shared.identity import Identity, current_identity
 from shared.orgs.roster import RosterEntry
@@ -39,35 +38,9 @@ COUNSELLOR = RosterEntry(ORG, "cou-1", "counsellor", "Ms Wang", True, "school")
 EVERYONE = (SUPPORTER, OTHER_SUPPORTER, MEMBER, CLASSMATE, THIRD, ELSEWHERE, COUNSELLOR)
 CRISIS_LINES = {"message": "Call now", "lang": "en", "resources": [{"phone": "12356"}]}
 
-# The template's PeerTable, as the report asks the lead to add it. Until it is there the
-# tests use this shape; once it is, they use the template's (and this copy can go).
-_PEER_TABLE = {
-    "AttributeDefinitions": [
-        {"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "need_pk", "need_sk")
-    ],
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": "ByNeed",
-            "KeySchema": [
-                {"AttributeName": "need_pk", "KeyType": "HASH"},
-                {"AttributeName": "need_sk", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-    ],
-}
-
 
 def peer_table(db: Any) -> str:
-    name = fresh_name("peer")
-    if "PeerTable" in load_template()["Resources"]:
-        return create_table(db, "PeerTable", name)
-    db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **_PEER_TABLE)
-    return name
+    return create_table(db, "PeerTable", fresh_name("peer"))
 
 
 class Roster:
@@ -108,7 +81,7 @@ def identity_of(entry: RosterEntry) -> Identity:
     return Identity(
         user_id=entry.user_id,
         username=entry.user_id,
-        roles=frozenset({entry.role}),  # type: ignore[arg-type]
+        roles=frozenset({entry.role}),
         org_id=entry.org_id,
         locale="en",
     )
@@ -161,7 +134,7 @@ class World:
         self.caller = Caller(identity_of(SUPPORTER))
         monkeypatch.setattr("shared.orgs.access.roster", lambda: self.roster)
         app = routes.app
-        overrides = {
+        overrides: dict[Any, Any] = {
             routes.repository: lambda: self.repo,
             routes.audit_log: lambda: self.audit,
             routes.people: lambda: self.roster,

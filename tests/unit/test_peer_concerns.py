@@ -69,7 +69,7 @@ def identity_of(entry: RosterEntry, org_id: str | None = None) -> Identity:
     return Identity(
         user_id=entry.user_id,
         username=entry.user_id,
-        roles=frozenset({entry.role}),  # type: ignore[arg-type]
+        roles=frozenset({entry.role}),
         org_id=org_id or entry.org_id,
     )
 

@@ -44,7 +44,9 @@ def feed(counter: Aggregator, *records: dict[str, Any]) -> None:
         handle_record(DynamoDBRecord(record), counter)
 
 
-def counters(store: StatsStore, period: str | None, first: dt.date = DAY) -> dict[str, Any]:
+def counters(
+    store: StatsStore, period: str | None, first: dt.date = DAY
+) -> dict[tuple[str, str], Any]:
     return {(p, u): c for p, u, c in store.rows("org-a", first, first, period)}
 
 

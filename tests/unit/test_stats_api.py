@@ -56,7 +56,7 @@ class World:
         return self.units.get(user_id, "-")
 
     def person(self, user_id: str, role: str, unit: str | None = None, org: str = "org-a") -> None:
-        item = {"pk": f"org#{org}", "sk": f"person#{user_id}", "org_id": org}
+        item: dict[str, Any] = {"pk": f"org#{org}", "sk": f"person#{user_id}", "org_id": org}
         item |= {"user_id": user_id, "role": role, "status": "active", "unit_id": unit}
         self.db.put_item(TableName=self.orgs, Item=to_item(item))
         if unit:
@@ -75,7 +75,7 @@ def world(db: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     stats = create_stats_table(db, fresh_name("stats"))
     made = World(db, orgs, stats)
     for unit_id, parent in UNITS.items():
-        item = {"pk": "org#org-a", "sk": f"unit#{unit_id}", "unit_id": unit_id}
+        item: dict[str, Any] = {"pk": "org#org-a", "sk": f"unit#{unit_id}", "unit_id": unit_id}
         item |= {"name": unit_id.upper(), "kind": "class", "parent_id": parent}
         db.put_item(TableName=orgs, Item=to_item(item))
     made.person("admin", "org_admin")

@@ -14,7 +14,7 @@ from functions.stats.counting import (
 from functions.stats.keys import parse_month, parse_week, periods_of, whole_period
 from functions.stats.logic import report
 
-UNITS = [
+UNITS: list[dict[str, Any]] = [
     {"unit_id": "school", "name": "School", "kind": "school", "parent_id": None},
     {"unit_id": "g7", "name": "Grade 7", "kind": "grade", "parent_id": "school"},
     {"unit_id": "c71", "name": "Class 7-1", "kind": "class", "parent_id": "g7"},

@@ -141,7 +141,12 @@ def test_password_sign_in_is_only_on_when_a_parameter_says_so() -> None:
 
 # Reasons sealed for the crisis feature (shared/crisis/signal_seal.py): who may do what.
 SIGNAL_PURPOSE = "crisis-signal"
-SIGNAL_SEALERS = ("functions.checkins.", "functions.journal.", "functions.screenings.")
+SIGNAL_SEALERS = (
+    "functions.checkins.",
+    "functions.journal.",
+    "functions.screenings.",
+    "functions.peer.",
+)
 SIGNAL_OPENER = "functions.crisis.intake."
 
 
@@ -179,6 +184,8 @@ def test_no_function_may_touch_another_features_table() -> None:
         "NotificationsTable": "notifications",
         "CasesTable": "crisis",
         "ScreeningsTable": "screenings",
+        "PeerTable": "peer",
+        "StatsTable": "stats",
     }
     # Other functions may read the roster and the rota through shared/orgs, and only read.
     readers = {"OrgsTable": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}}
