@@ -1,7 +1,8 @@
 """Records each member's latest check-in day for the reminder sweep (no HTTP).
 
-The check-ins table's stream (NEW_AND_OLD_IMAGES) is the only way check-ins reach
-the notifications function: it never reads the check-ins table. A check-in item has
+The check-ins table's stream records (NEW_AND_OLD_IMAGES), through the check-in events
+topic and this feature's FIFO queue (shared/change_events.py), are the only way
+check-ins reach the notifications function: it never reads the check-ins table. A check-in item has
 partition `user_id` and sort `date`, the member-local day "YYYY-MM-DD"; anything
 else there (the "#key" item) is ignored. The day is set as `last_checkin_day` on
 the member's preferences with a conditional update: only if later than the one
@@ -11,8 +12,8 @@ Only existing preferences are updated; none is created. Without preferences ther
 no reminder to hold back, the preferences route would fail on a stub lacking a time
 zone, and saving preferences replaces the whole item anyway. Removals (a check-in
 deleted, an erasure) change nothing: the sweep only compares the day with the
-reminder's. Powertools BatchProcessor reports failed records one by one, so one bad
-record never replays the batch.
+reminder's. A failed record comes back alone (with its member's later ones), never
+the batch.
 """
 
 from __future__ import annotations
@@ -21,22 +22,17 @@ import re
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
 
 from functions.notifications.reminder_store import CheckinDays, DynamoReminderStore
 from shared import aws
+from shared.change_events import queue_handler
 from shared.observability import instrument, logger
 from shared.settings import NotificationsSettings, settings
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 @cache
@@ -67,10 +63,4 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.debug("check-in day", extra={"recorded": recorded})
 
 
-@instrument
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
+handler = instrument(queue_handler(record_handler))

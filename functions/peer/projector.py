@@ -1,7 +1,8 @@
 """The supporter inbox projector: the check-ins stream into supporters' inboxes (no HTTP).
 
-The peer function never reads the check-ins table: the check-ins stream
-(NEW_AND_OLD_IMAGES) is how a shared check-in reaches it. For each check-in image
+The peer function never reads the check-ins table: the check-ins stream's records
+(NEW_AND_OLD_IMAGES), through the check-in events topic and this feature's FIFO queue
+(shared/change_events.py), are how a shared check-in reaches it. For each check-in image
 (partition `user_id`, sort `date`; the "#key" item and anything else is ignored):
 
 - shared (`share_with_supporter` true) by a member of an organisation: the member's unit
@@ -19,8 +20,8 @@ seals them under its own key, which this function has no grant for (the report o
 issue 11 proposes how a sealed copy for the peer feature could be added). Never scores,
 instrument answers, risk or reasons: they are never read from the image.
 
-Powertools BatchProcessor reports failed records one by one, so one bad record never
-replays the batch; the whole batch runs in one invocation.
+A failed record comes back alone (with its member's later ones, in order), never the
+batch; the whole batch runs in one invocation.
 """
 
 from __future__ import annotations
@@ -29,23 +30,18 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
 
 from functions.peer.logic import checkin_key, shared_view
 from functions.peer.repository import PeerRepository
+from shared.change_events import queue_handler
 from shared.observability import instrument, logger, metrics
 from shared.orgs.roster import RosterEntry
 
 SUPPORTER = "peer_supporter"
 MEMBER = "member"
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 class People(Protocol):
@@ -131,10 +127,4 @@ def record_handler(record: DynamoDBRecord) -> None:
     logger.debug("peer inbox", extra={"done": done})
 
 
-@instrument
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return dict(
-        process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-    )
+handler = instrument(queue_handler(record_handler))

@@ -13,8 +13,9 @@ The member's unit is their roster entry's `unit_id` at the time the record is co
 counts there from then on; an edit of an earlier check-in moves that member-day too.
 
 Nothing here reads the check-ins or cases tables: the stream images carry all it needs.
-Both streams arrive at this one function (the template filters the cases stream to `#case`
-items); Powertools' BatchProcessor reports failed records one by one.
+Both arrive at this one function: the cases stream directly (the template filters it to
+`#case` items), the check-ins stream's records through the check-in events topic and this
+feature's FIFO queue (shared/change_events.py). Failed records come back one by one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from functions.stats.counting import (
 from functions.stats.keys import NO_UNIT, case_pk, member_pk, periods_of
 from functions.stats.repository import AlreadyCounted, Contended, OrgsReader, StatsStore
 from shared import aws
+from shared.change_events import queue_handler
 from shared.clock import Clock, system_clock
 from shared.observability import instrument, logger
 from shared.orgs.roster import roster
@@ -224,8 +226,14 @@ def record_handler(record: DynamoDBRecord) -> None:
     handle_record(record, aggregator())
 
 
+_from_queue = queue_handler(record_handler)
+
+
 @instrument
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    records = event.get("Records") or ()
+    if records and records[0].get("eventSource") == "aws:sqs":
+        return _from_queue(event, context)  # check-ins, through the check-in events queue
     return dict(
         process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

@@ -22,6 +22,7 @@ from functions.notifications.reminders import reminder_request_id as rid
 from functions.notifications.repository import NotificationsRepository
 from shared.notifications.notify import Queue
 from shared.notifications.schedule import slot_start
+from tests.support.change_events import queued
 from tests.support.events import lambda_context
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
@@ -394,28 +395,31 @@ def test_queue_notify_puts_one_message_for_the_sender(clients: dict[str, Any]) -
 
 
 def checkin_event(*records: tuple[str, str, str]) -> dict[str, Any]:
-    """A check-ins stream batch: (event name, user id, date) per record."""
-    return {
-        "Records": [
-            {
-                "eventID": str(n),
-                "eventName": name,
-                "eventSource": "aws:dynamodb",
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/checkins/stream/x",
-                "dynamodb": {
-                    "Keys": {"user_id": {"S": user_id}, "date": {"S": day}},
-                    "NewImage": {
-                        "user_id": {"S": user_id},
-                        "date": {"S": day},
-                        "mood": {"N": "3"},
+    """A batch of check-ins stream records, as the check-in events queue delivers them:
+    (event name, user id, date) per record."""
+    return queued(
+        {
+            "Records": [
+                {
+                    "eventID": str(n),
+                    "eventName": name,
+                    "eventSource": "aws:dynamodb",
+                    "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/checkins/stream/x",
+                    "dynamodb": {
+                        "Keys": {"user_id": {"S": user_id}, "date": {"S": day}},
+                        "NewImage": {
+                            "user_id": {"S": user_id},
+                            "date": {"S": day},
+                            "mood": {"N": "3"},
+                        },
+                        "SequenceNumber": str(n),
+                        "StreamViewType": "NEW_AND_OLD_IMAGES",
                     },
-                    "SequenceNumber": str(n),
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-            }
-            for n, (name, user_id, day) in enumerate(records, start=1)
-        ]
-    }
+                }
+                for n, (name, user_id, day) in enumerate(records, start=1)
+            ]
+        }
+    )
 
 
 @pytest.fixture

@@ -222,3 +222,27 @@ def test_erasure_wait_is_a_parameter_substituted_as_a_number() -> None:
         "Ref": "ErasureSweepSeconds"
     }
     assert template()["Parameters"]["ErasureSweepSeconds"]["Default"] >= 3600 + 300
+
+
+def _stream_table(stream: Any) -> str | None:
+    # `!GetAtt CheckinsTable.StreamArn` loads as {"Fn::GetAtt": ["CheckinsTable", "StreamArn"]}
+    # or the dotted string form; anything else is not a table's stream.
+    value = (stream or {}).get("Fn::GetAtt") if isinstance(stream, dict) else None
+    if isinstance(value, str):
+        value = value.split(".")
+    return value[0] if isinstance(value, list) and value[1:] == ["StreamArn"] else None
+
+
+def test_no_table_stream_has_more_than_two_readers() -> None:
+    # AWS: more than two readers of a stream shard are throttled; the risk intake reads
+    # the check-ins stream and must not wait (shared/change_events.py fans out the rest).
+    readers: dict[str, list[str]] = {}
+    for name, function in resources("AWS::Serverless::Function").items():
+        for event in (function["Properties"].get("Events") or {}).values():
+            if event["Type"] == "DynamoDB":
+                table = _stream_table(event["Properties"]["Stream"])
+                assert table, f"{name} reads a stream that is not a table's"
+                readers.setdefault(table, []).append(name)
+    assert sorted(readers["CheckinsTable"]) == ["CheckinEventsFunction", "RiskIntakeFunction"]
+    crowded = {table: names for table, names in readers.items() if len(names) > 2}
+    assert crowded == {}
