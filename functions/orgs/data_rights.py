@@ -5,14 +5,20 @@ organisation. Erasure removes the roster entry, its training records and expiry
 index item, the membership item, and the person from the supporters of any unit.
 Audit records stay: they name people only by their (now pseudonymous) user id,
 and the chain must stay whole (docs/decisions.md).
+
+The export also holds the person's access log (`access_log`): every read of their data
+by staff, as `GET /me/access-log` shows it (functions/orgs/access_log.py: the actor's
+display name and role, the kind of data, the action, when), newest first, every page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
+from functions.orgs.access_log import ActorNames, NamedPeople, entries
 from functions.orgs.repository import OrgsRepository
 from shared import aws
 from shared.data_rights import FeatureData, data_rights_handler, pick
@@ -34,25 +40,68 @@ PERSON_FIELDS = (
     "updated_at",
 )
 TRAINING_FIELDS = ("course", "completed_on", "valid_until", "trainer", "recorded_at")
+ACCESS_LOG_PAGE = 100
+
+
+class SubjectLog(Protocol):
+    """shared/audit.py's AuditLog, as far as the export reads it."""
+
+    def subject_page(
+        self, subject_id: str, *, start_key: Mapping[str, Any] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
+
+
+class OrgsDataSettings(RosterSettings):
+    audit_table: str
 
 
 class OrgsData:
     feature = "orgs"
 
-    def __init__(self, repo: OrgsRepository) -> None:
+    def __init__(
+        self,
+        repo: OrgsRepository,
+        audit: SubjectLog | None = None,
+        people: NamedPeople | None = None,
+    ) -> None:
         self._repo = repo
+        self._audit = audit
+        self._people = people
 
     def export(self, user_id: str) -> dict[str, Any]:
         org_id = self._repo.membership(user_id)
         person = self._repo.person(org_id, user_id) if org_id else None
+        access_log = self.access_log(user_id)
         if org_id is None or person is None:
-            return {"organisation": None, "roster": None, "trainings": []}
+            return {
+                "organisation": None,
+                "roster": None,
+                "trainings": [],
+                "access_log": access_log,
+            }
         person["units_supported"] = sorted(person.get("units_supported") or ())
         return {
             "organisation": org_id,
             "roster": pick(person, (*PERSON_FIELDS, "units_supported")),
             "trainings": [pick(t, TRAINING_FIELDS) for t in self._repo.trainings(org_id, user_id)],
+            "access_log": access_log,
         }
+
+    def access_log(self, user_id: str) -> list[dict[str, str]]:
+        """Every entry of the person's access log, newest first (what GET /me/access-log
+        shows, page after page)."""
+        if self._audit is None or self._people is None:
+            return []
+        names = ActorNames(self._people)
+        shown: list[dict[str, str]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            records, start = self._audit.subject_page(
+                user_id, start_key=start, limit=ACCESS_LOG_PAGE
+            )
+            shown += [dict(vars(e)) for e in entries(user_id, records, names)]
+            if start is None:
+                return shown
 
     def erase(self, user_id: str) -> int:
         org_id = self._repo.membership(user_id)
@@ -89,7 +138,14 @@ class OrgsData:
 
 @cache
 def feature_data() -> FeatureData:
-    return OrgsData(OrgsRepository(aws.client("dynamodb"), settings(RosterSettings).orgs_table))
+    from shared.audit import AuditLog
+    from shared.orgs.roster import roster
+
+    config = settings(OrgsDataSettings)
+    db = aws.client("dynamodb")
+    return OrgsData(
+        OrgsRepository(db, config.orgs_table), AuditLog(db, config.audit_table), roster()
+    )
 
 
 handler = data_rights_handler(feature_data)

@@ -5,6 +5,9 @@ The concern is stored as a crisis signal on its own item (functions/peer/concern
 supporter is answered 202 with an acknowledgement only, never a case id or a severity.
 The write is audited ("concern.raised", the member as target; not a read, so it names no
 subject for the access log).
+
+Only a peer supporter on the roster may raise one, and that is checked before the body
+is read (a dependency): anyone else gets 403, not a 422 describing the body.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from shared.audit import AuditLog
 from shared.errors import NotFound
 from shared.http import problem_responses
 from shared.orgs.access import require_role
-from shared.orgs.roster import roster
+from shared.orgs.roster import RosterEntry, roster
 from shared.routing import Caller, Now
 from shared.settings import RosterSettings, settings
 
@@ -93,9 +96,17 @@ def people() -> People:
     return roster()
 
 
+def concern_supporter(identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them an active peer supporter (before the body)."""
+    if not identity.org_id:
+        raise NotFound("No such member.")
+    return require_role(identity, identity.org_id, (SUPPORTER,))
+
+
 Repo = Annotated[ConcernsRepository, Depends(concerns)]
 Log = Annotated[AuditLog, Depends(audit_log)]
 Roster = Annotated[People, Depends(people)]
+Supporter = Annotated[RosterEntry, Depends(concern_supporter)]
 
 
 @router.post(
@@ -111,11 +122,8 @@ Roster = Annotated[People, Depends(people)]
     ),
 )
 def raise_concern(
-    body: ConcernIn, identity: Caller, repo: Repo, log: Log, names: Roster, now: Now
+    supporter: Supporter, body: ConcernIn, repo: Repo, log: Log, names: Roster, now: Now
 ) -> ConcernAck:
-    if not identity.org_id:
-        raise NotFound("No such member.")
-    supporter = require_role(identity, identity.org_id, (SUPPORTER,))
     member = assigned_member(supporter, names, body.member_id)
     concern = new_concern(supporter, member, body.note, body.urgent, now())
     repo.add(concern)

@@ -25,6 +25,7 @@ open reports carry its keys.
     conv#<conversation>    report#<report id>             a report to counsellors: reporter,
                                                           message, `reason_ct`; need_pk
                                                           reports#<org>#open, need_sk created at
+                                                          (both removed once resolved)
     user#<user>            conv#<conversation>            the user's side of a conversation:
                                                           the other party, `unread`,
                                                           `last_message_at`, `last_read_at`, `muted`
@@ -55,7 +56,7 @@ from shared.vault import Vault
 
 NEED_INDEX = "ByNeed"
 META = "#meta"
-OPEN, HANDLED = "open", "handled"
+OPEN, HANDLED, RESOLVED = "open", "handled", "resolved"
 RATE_TTL = timedelta(minutes=2)
 TREND_LOOKBACK = 1
 
@@ -681,3 +682,101 @@ class PeerRepository:
             item |= self._vault.seal_fields(key, conversation.member_id, sk, {"reason": reason})
         self._db.put_item(TableName=self._table, Item=to_item(item))
         return report_id
+
+    # ---- reports (read and resolved by counsellors) -------------------------------------
+
+    def open_reports_page(
+        self, org_id: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query on ByNeed: the organisation's open reports, newest first."""
+        args: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": NEED_INDEX,
+            "KeyConditionExpression": "need_pk = :p",
+            "ExpressionAttributeValues": to_item({":p": f"reports#{org_id}#{OPEN}"}),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            args["ExclusiveStartKey"] = to_item(start_key)
+        response = self._db.query(**args)
+        last = response.get("LastEvaluatedKey")
+        return [from_item(i) for i in response.get("Items", [])], (
+            from_item(last) if last else None
+        )
+
+    def report(self, conversation_id: str, report_id: str) -> dict[str, Any] | None:
+        found = self._db.get_item(
+            TableName=self._table,
+            Key=to_item({"pk": conv_pk(conversation_id), "sk": f"report#{report_id}"}),
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(found) if found else None
+
+    def reported(
+        self, reports: list[dict[str, Any]]
+    ) -> tuple[dict[str, Conversation], dict[tuple[str, str], dict[str, Any]]]:
+        """The reports' conversations (by id) and reported messages (by conversation id and
+        message sort key), the messages opened: one BatchGetItem for a page of at most 50."""
+        keys: dict[tuple[str, str], dict[str, Any]] = {}
+        for report in reports:
+            pk = conv_pk(str(report["conversation_id"]))
+            keys[(pk, META)] = {"pk": pk, "sk": META}
+            keys[(pk, str(report["message_sk"]))] = {"pk": pk, "sk": report["message_sk"]}
+        found: list[dict[str, Any]] = []
+        pending = [to_item(k) for k in keys.values()]
+        for start in range(0, len(pending), 100):
+            request: dict[str, Any] = {
+                self._table: {"Keys": pending[start : start + 100], "ConsistentRead": True}
+            }
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                found += [from_item(i) for i in response.get("Responses", {}).get(self._table, [])]
+                request = response.get("UnprocessedKeys") or {}
+        conversations = {
+            c.conversation_id: c for c in (_conversation(i) for i in found if i["sk"] == META)
+        }
+        messages: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in found:
+            if item["sk"] == META:
+                continue
+            conversation = conversations.get(str(item["conversation_id"]))
+            if conversation is not None:
+                (opened,) = self._opened(conversation, [item])
+                messages[(conversation.conversation_id, str(item["sk"]))] = opened
+        return conversations, messages
+
+    def report_reason(self, conversation: Conversation, report: dict[str, Any]) -> str | None:
+        """The report's reason in plain form; None when none was given or it was erased."""
+        if "reason_ct" not in report:
+            return None
+        key = self._vault.key_for_reading(conversation.member_id)
+        if key is None:
+            return None
+        opened = self._vault.open_fields(
+            key, conversation.member_id, report["sk"], report, ["reason"]
+        )
+        return opened["reason"]
+
+    def resolve_report(self, report: dict[str, Any], resolver_id: str, now: datetime) -> bool:
+        """Mark an open report resolved and take it off the open list; False if it was not
+        open (resolved meanwhile)."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=to_item({"pk": report["pk"], "sk": report["sk"]}),
+                UpdateExpression=(
+                    "SET #s = :resolved, resolved_at = :t, resolved_by = :by "
+                    "REMOVE need_pk, need_sk"
+                ),
+                ConditionExpression="#s = :open",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item(
+                    {":resolved": RESOLVED, ":open": OPEN, ":t": utc_iso(now), ":by": resolver_id}
+                ),
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

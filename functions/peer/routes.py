@@ -7,6 +7,10 @@ Who may see what (DESIGN.md §4, MISSION.md):
 - A conversation is between one member and one supporter of the member's unit. Anyone
   else, and either party once the roster no longer pairs them, gets 404: nothing says
   whether it exists.
+- Who may call a route is settled before its body is read: a dependency checks the
+  caller's role against the roster (FastAPI solves dependencies before it validates the
+  body), so someone without the role gets 403 (the inbox, starting a conversation) or 404
+  (a conversation's routes) and never a 422 that would describe the route's body.
 - A member's message goes through the lexicon: a risky one stores its plain level and
   its reasons sealed for the crisis feature (`signal_ct`, decision 28) on its own item,
   so the peer table's stream raises the signal. The member's answer carries the crisis
@@ -23,7 +27,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from functions.peer import concerns_routes
+from functions.peer import concerns_routes, reports_routes
 from functions.peer.concerns import PURPOSE, PeerKeys, assigned_member
 from functions.peer.logic import (
     MESSAGES_PER_MINUTE,
@@ -75,6 +79,7 @@ from shared.signing_keys import SigningKeys, signing_keys
 
 app = create_app("Peer support API")
 app.include_router(concerns_routes.router)
+app.include_router(reports_routes.router)
 
 ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422)
 SEND_ERRORS = problem_responses(400, 401, 403, 404, 413, 415, 422, 429)
@@ -171,6 +176,36 @@ def _supporter(identity: Identity) -> RosterEntry:
     return require_role(identity, identity.org_id, (SUPPORTER,))
 
 
+def supporter(identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them an active peer supporter (before the body)."""
+    return _supporter(identity)
+
+
+def conversation_starter(identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them a member or a peer supporter (before the body);
+    anyone else may not start a conversation (403)."""
+    if not identity.org_id:
+        raise NotFound("No such person.")
+    return require_role(identity, identity.org_id, (MEMBER, SUPPORTER))
+
+
+def conversation_party(identity: Caller) -> RosterEntry:
+    """The caller, if the roster makes them a member or a peer supporter, the only people
+    a conversation can have; anyone else is told there is no such conversation (404)
+    before the body is read. Whether they are in this one is `_in_conversation`'s."""
+    if not identity.org_id:
+        raise NotFound("No such conversation.")
+    try:
+        return require_role(identity, identity.org_id, (MEMBER, SUPPORTER))
+    except Forbidden:
+        raise NotFound("No such conversation.") from None
+
+
+Supporter = Annotated[RosterEntry, Depends(supporter)]
+Starter = Annotated[RosterEntry, Depends(conversation_starter)]
+Party = Annotated[RosterEntry, Depends(conversation_party)]
+
+
 def _visible(supporter: RosterEntry, item: dict[str, Any] | None) -> dict[str, Any]:
     """The item if the supporter still supports its member's unit; NotFound otherwise."""
     if (
@@ -264,7 +299,7 @@ def _message(item: dict[str, Any], viewer: str, conversation: Conversation) -> M
     ),
 )
 def inbox(
-    identity: Caller,
+    supporter: Supporter,
     repo: Repo,
     log: Log,
     keys: Keys,
@@ -273,7 +308,6 @@ def inbox(
     limit: Annotated[int, Query(ge=1, le=50)] = PAGE,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> InboxPage:
-    supporter = _supporter(identity)
     scope = f"peer-inbox|{supporter.user_id}|{status}|{limit}"
     items, last = repo.inbox_page(
         supporter.user_id, status, limit, decode_cursor(cursor, scope, keys)
@@ -365,6 +399,7 @@ def _send(
     summary="Answer a shared check-in: the reply reaches the member as a message",
 )
 def reply(
+    supporter: Supporter,
     item_id: ItemId,
     body: ReplyIn,
     identity: Caller,
@@ -378,7 +413,6 @@ def reply(
     lines: Lines,
     now: Now,
 ) -> SentMessage:
-    supporter = _supporter(identity)
     item = _visible(supporter, repo.inbox_item(supporter.user_id, item_id))
     member = assigned_member(supporter, names, item["member_id"])
     moment = now()
@@ -407,8 +441,7 @@ def reply(
     responses=ERRORS,
     summary="Mark a shared check-in as handled",
 )
-def handled(item_id: ItemId, identity: Caller, repo: Repo, now: Now) -> InboxItem:
-    supporter = _supporter(identity)
+def handled(supporter: Supporter, item_id: ItemId, repo: Repo, now: Now) -> InboxItem:
     item = _visible(supporter, repo.inbox_item(supporter.user_id, item_id))
     moment = now()
     if item["status"] != HANDLED:
@@ -454,16 +487,13 @@ def _side(side: dict[str, Any], blocked: bool = False) -> ConversationOut:
     summary="Start (or find) a conversation between a member and a supporter of their unit",
 )
 def start_conversation(
+    caller: Starter,
     body: ConversationIn,
-    identity: Caller,
     response: Response,
     repo: Repo,
     names: People,
     now: Now,
 ) -> ConversationOut:
-    if not identity.org_id:
-        raise NotFound("No such person.")
-    caller = require_role(identity, identity.org_id, (MEMBER, SUPPORTER))
     if caller.role == SUPPORTER:
         supporter, member = caller, assigned_member(caller, names, body.with_user)
     else:
@@ -506,6 +536,7 @@ def list_conversations(identity: Caller, repo: Repo) -> ConversationList:
     summary="A conversation's messages, newest first",
 )
 def list_messages(
+    _: Party,
     cid: ConversationId,
     identity: Caller,
     repo: Repo,
@@ -540,6 +571,7 @@ def list_messages(
     summary="Send a message (at most 30 a minute)",
 )
 def send_message(
+    _: Party,
     cid: ConversationId,
     body: MessageIn,
     identity: Caller,
@@ -575,7 +607,7 @@ def send_message(
     summary="Mark the conversation read (a read receipt; unread back to 0)",
 )
 def mark_read(
-    cid: ConversationId, identity: Caller, repo: Repo, names: People, now: Now
+    _: Party, cid: ConversationId, identity: Caller, repo: Repo, names: People, now: Now
 ) -> Response:
     conversation, _ = _in_conversation(identity, repo, names, cid)
     role = conversation.role_of(identity.user_id) or "member"
@@ -591,6 +623,7 @@ def mark_read(
     summary="Report a message to the counsellors",
 )
 def report(
+    _: Party,
     cid: ConversationId,
     body: ReportIn,
     identity: Caller,
@@ -625,7 +658,12 @@ def report(
     summary='Block the conversation (no one can send); {"on": false} lifts your block',
 )
 def block(
-    cid: ConversationId, identity: Caller, repo: Repo, names: People, body: Toggle | None = None
+    _: Party,
+    cid: ConversationId,
+    identity: Caller,
+    repo: Repo,
+    names: People,
+    body: Toggle | None = None,
 ) -> ToggleOut:
     conversation, _ = _in_conversation(identity, repo, names, cid)
     on = True if body is None else body.on
@@ -640,7 +678,12 @@ def block(
     summary='Mute notifications of new messages; {"on": false} unmutes',
 )
 def mute(
-    cid: ConversationId, identity: Caller, repo: Repo, names: People, body: Toggle | None = None
+    _: Party,
+    cid: ConversationId,
+    identity: Caller,
+    repo: Repo,
+    names: People,
+    body: Toggle | None = None,
 ) -> ToggleOut:
     conversation, _ = _in_conversation(identity, repo, names, cid)
     on = True if body is None else body.on

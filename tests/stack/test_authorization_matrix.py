@@ -6,11 +6,21 @@ own and the other organisation. An allowed caller must not be refused (no 401, 4
 404 unless the target does not exist); everyone else gets the POLICY's 403 or 404, as
 `application/problem+json` that names nothing of the target or of anyone else.
 
-Requests are bounded: routes on the caller's own data without an id are called by one
-user of each role; routes with ids by all seven demo users. Write routes are sent a
+Requests are bounded (about 280 in all): of the seven demo users, a route is called once
+for each class of caller it tells apart, not by every user on every target. A class is
+what the POLICY expects (let in, or the refusal's statuses), where the caller stands
+(the target's owner, its organisation, the other organisation, a public target) and,
+when let in on an organisation's thing, the role (counsellor and admin each; member or
+not on routes for anyone). Which user of a class is called turns with the route, so
+across the matrix every user meets every kind of route. Write routes are sent a
 body the route refuses as invalid (422) when the roster check comes before the body (so
 nothing changes when the caller is let in), and a minimal valid one when the check is in
 the handler after the body is read (crisis records), aimed at records made for this test.
+
+The directory entries made here (one kept, one to delete, per organisation) are deleted
+when the module ends. Until then they are for everywhere (`*`) and no crisis line: the
+lookups keep an organisation's own entries whatever the region asked (so a region of
+their own would not keep them out of another test's list), and cache them for a minute.
 """
 
 from __future__ import annotations
@@ -30,7 +40,15 @@ from bench.events import sqs_event
 from local.seed import make_user
 from local.token import id_token
 from shared.notifications.notify import build_request
-from tests.support.authorization import POLICY, ROOT, Caller, Rule, Target, expected
+from tests.support.authorization import (
+    POLICY,
+    ROLES_OF,
+    ROOT,
+    Caller,
+    Rule,
+    Target,
+    expected,
+)
 from tests.support.crisis_stack import client
 from tests.support.passwords import policy_password
 from tests.support.resources import raw_entry
@@ -45,7 +63,8 @@ CALLERS = (
     "admin-zhou",
     "counsellor-chen",
 )
-# One user of each role: enough for routes on the caller's own data that name no id.
+# Who calls routes on the caller's own data that name no id (writes there are real: the
+# other demo users' own data is left to the tests that read it).
 ONE_OF_EACH_ROLE = ("mei", "peer-zhang", "counsellor-wang", "admin-li")
 # Routes whose allowed call is costly or final: who calls them (DELETE /me: a throwaway).
 ONLY_CALLERS = {("POST", "/me/exports"): ("mei",), ("DELETE", "/me"): ("throwaway",)}
@@ -81,6 +100,12 @@ class World:
     def secret(self, value: str, owner: str | None, org_id: str) -> str:
         self.secrets.append(Secret(value, owner, org_id))
         return value
+
+
+def matrix_entry(rid: str) -> dict[str, Any]:
+    """A directory entry of this test's: for everywhere and no crisis line, so while it
+    exists a member's filtered list (a kind, a region) and crisis lines stay as they were."""
+    return raw_entry(rid, regions=["*"], crisis=False)
 
 
 def created(response: httpx.Response, *statuses: int) -> dict[str, Any]:
@@ -143,7 +168,7 @@ def member_records(world: World, api: httpx.Client, member: str, staff: str, key
 
 
 @pytest.fixture(scope="module")
-def world(local_cloud: dict[str, Any], api: httpx.Client, cognito: Any) -> World:
+def world(local_cloud: dict[str, Any], api: httpx.Client, cognito: Any) -> Iterator[World]:
     w = World()
     for user in local_cloud["demo_users"]:
         if user["username"] in CALLERS:
@@ -227,11 +252,17 @@ def world(local_cloud: dict[str, Any], api: httpx.Client, cognito: Any) -> World
         )
         for kind in ("resource", "doomed-resource"):
             rid = w.secret(f"authz-{key}-{kind}-{uuid.uuid4().hex[:8]}", None, org_id)
-            created(api.post("resources", headers=headers, json=raw_entry(rid)), 201)
+            created(api.post("resources", headers=headers, json=matrix_entry(rid)), 201)
             w.ids[f"{key}-{kind}"] = rid
     public = json.loads((ROOT / "data/resources/international.json").read_text(encoding="utf-8"))
     w.ids["public-resource"] = str(public["resources"][0]["id"])
-    return w
+    yield w
+    # The directory entries go (the doomed ones may be gone already): other tests list
+    # the organisations' directories.
+    for key, admin in (("school", "admin-li"), ("works", "admin-zhou")):
+        for kind in ("resource", "doomed-resource"):
+            gone = api.delete(f"resources/{w.ids[f'{key}-{kind}']}", headers=w.headers[admin])
+            assert gone.status_code in (204, 404), (gone.status_code, gone.text[:300])
 
 
 def targets(rule: Rule, w: World) -> Sequence[Target | None]:
@@ -320,7 +351,7 @@ def probe(rule: Rule, target: Target | None) -> dict[str, Any]:
     if rule.key == ("POST", "/orgs/{org_id}/imports"):
         return {"content": b"not,a,roster\n", "headers": {"Content-Type": "text/csv"}}
     if rule.key == ("PUT", "/resources/{id}") and target is not None:
-        return {"json": raw_entry(target.params["id"])}
+        return {"json": matrix_entry(target.params["id"])}
     if rule.key in bodies:
         return {"json": bodies[rule.key]}
     if rule.method in ("POST", "PUT", "PATCH") and rule.key not in NO_BODY:
@@ -333,6 +364,7 @@ NO_BODY = {
     ("POST", "/notifications/read-all"),
     ("POST", "/notifications/{id}/read"),
     ("POST", "/cases/{case_id}/ack"),
+    ("POST", "/peer/reports/{id}/resolve"),
 }
 
 
@@ -360,14 +392,43 @@ def leaks(w: World, caller: Caller, body: str, refused: bool, own_only: bool) ->
     return found
 
 
+OWN_DATA = ("self", "member", "party")
+
+
+def caller_class(rule: Rule, caller: Caller, target: Target | None) -> tuple[Any, ...]:
+    """What the call tests: callers of one class on a route exercise the same rule, so one
+    of them is enough. The POLICY's answer (let in, or the refusal's statuses); where the
+    caller stands to the target; who they are where that matters (a role let in on an
+    organisation's thing; on a member's own thing, whether a member or staff is refused)."""
+    refusal = expected(rule, caller, target)
+    if target is not None and target.owner is not None:
+        relation = "owner" if target.owner == caller.name else "not-owner"
+        same_org = target.org_id == caller.org_id
+    elif target is not None and target.exists and target.org_id is None:
+        relation, same_org = "public", True
+    else:
+        org_id = target.org_id if target is not None and target.org_id else caller.org_id
+        relation, same_org = "org", org_id == caller.org_id
+    if refusal is None:
+        who: Any = caller.role if rule.access in ROLES_OF else caller.role == "member"
+        return ("allowed", relation, same_org, who)
+    if relation == "not-owner":
+        return ("refused", relation, same_org, tuple(sorted(refusal)), caller.role == "member")
+    return ("refused", relation, same_org, tuple(sorted(refusal)))
+
+
 def cases(rule: Rule, w: World) -> Iterator[tuple[Caller, Target | None]]:
-    """(caller, target) pairs, refusals first: an allowed DELETE comes after them."""
-    pairs = []
+    """(caller, target) pairs, one of each class of caller (`caller_class`), refusals
+    first: an allowed DELETE comes after them. Which of a class is called turns with the
+    route's place in the POLICY."""
+    turn = POLICY.index(rule)
+    classes: dict[tuple[Any, ...], list[tuple[Caller, Target | None]]] = {}
     for target in targets(rule, w):
-        names = ONLY_CALLERS.get(rule.key) or (
-            ONE_OF_EACH_ROLE if target is None and rule.access in ("self", "member") else CALLERS
-        )
-        pairs += [(w.callers[n], target) for n in names]
+        own_no_id = target is None and rule.access in OWN_DATA
+        for name in ONLY_CALLERS.get(rule.key) or (ONE_OF_EACH_ROLE if own_no_id else CALLERS):
+            caller = w.callers[name]
+            classes.setdefault(caller_class(rule, caller, target), []).append((caller, target))
+    pairs = [members[turn % len(members)] for members in classes.values()]
     yield from sorted(pairs, key=lambda p: expected(rule, p[0], p[1]) is None)
 
 
@@ -395,9 +456,7 @@ def test_only_the_policys_callers_get_in_and_refusals_leak_nothing(
                 )
             elif not answer.headers.get("content-type", "").startswith("application/problem+json"):
                 failures.append(f"{where}: refusal is not problem+json")
-        leaked = leaks(
-            world, caller, answer.text, refusal is not None, rule.access in ("self", "member")
-        )
+        leaked = leaks(world, caller, answer.text, refusal is not None, rule.access in OWN_DATA)
         if leaked:
             failures.append(f"{where}: {status} body holds {leaked}")
     assert not failures, f"{rule.id}\n" + "\n".join(failures)

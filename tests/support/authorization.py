@@ -20,6 +20,10 @@ Access kinds (`Rule.access`):
 - `in_org`: any signed-in user of the target's organisation (an organisation's own
   directory entry; a public entry has no organisation and is seen by everyone).
 - `peer_supporter`: a peer supporter of the target's organisation (their own inbox).
+- `party`: a member or a peer supporter of their own organisation, the only people a
+  conversation can have; anyone else gets `refusal` (403 to start one, 404 for a
+  conversation's routes, which say nothing of whether it exists). As with `self`, a
+  conversation another member and supporter have answers 404.
 - `staff`: a counsellor or admin of the target's organisation (from the path: the org
   id, the case's or the member's organisation), or of their own organisation when the
   route names none (`GET /cases`).
@@ -45,7 +49,15 @@ DOCS_API = ROOT / "docs" / "api"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 Access = Literal[
-    "public", "signed_in", "self", "member", "in_org", "peer_supporter", "staff", "admin"
+    "public",
+    "signed_in",
+    "self",
+    "member",
+    "in_org",
+    "peer_supporter",
+    "party",
+    "staff",
+    "admin",
 ]
 Role = Literal["member", "peer_supporter", "counsellor", "org_admin"]
 
@@ -55,6 +67,7 @@ ROLES_OF: dict[str, frozenset[str]] = {
     "staff": frozenset({"counsellor", "org_admin"}),
     "admin": frozenset({"org_admin"}),
     "member": frozenset({"member"}),
+    "party": frozenset({"member", "peer_supporter"}),
 }
 
 
@@ -205,13 +218,16 @@ POLICY: tuple[Rule, ...] = tuple(
         "POST /peer/inbox/{id}/handled",
         "POST /peer/concerns",
     )
-    # peer: a conversation is its member's and supporter's alone (anyone else: 404).
-    # POST /conversations admits members and peer supporters only (a counsellor: 403).
+    # peer: counsellors and admins read and resolve the organisation's reported messages
+    + _rules("staff", 403, "GET /peer/reports", "POST /peer/reports/{id}/resolve")
+    # peer: a conversation is its member's and supporter's alone. Members and peer
+    # supporters may start one (anyone else: 403, before the body is read); its routes
+    # answer anyone else 404 (before the body), and anyone not in it 404 too.
+    + _rules("party", 403, "POST /conversations")
+    + _rules("self", 404, "GET /conversations")
     + _rules(
-        "self",
+        "party",
         404,
-        "POST /conversations",
-        "GET /conversations",
         "GET /conversations/{id}/messages",
         "POST /conversations/{id}/messages",
         "POST /conversations/{id}/read",
@@ -301,8 +317,8 @@ def expected(rule: Rule, caller: Caller, target: Target | None) -> set[int] | No
     may have (one, as the POLICY says)."""
     if rule.access in ("public", "signed_in"):
         return None
-    if rule.access in ("self", "member"):
-        if rule.access == "member" and caller.role != "member":
+    if rule.access in ("self", "member", "party"):
+        if rule.access in ROLES_OF and caller.role not in ROLES_OF[rule.access]:
             return {rule.refusal}
         if target is not None and target.owner is not None and not rule.upsert:
             return None if target.owner == caller.name else {404}

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from functions.peer import routes
+from functions.peer import reports_routes, routes
 from functions.peer.concerns import PURPOSE, PeerKeys
 from functions.peer.projector import Projector
 from functions.peer.repository import PeerRepository
@@ -35,7 +35,19 @@ CLASSMATE = RosterEntry(ORG, "mem-4", "member", "Xiao Fang", True, "c71")
 THIRD = RosterEntry(ORG, "mem-5", "member", "Xiao Gang", True, "c71")
 ELSEWHERE = RosterEntry(ORG, "mem-2", "member", "Xiao Hong", True, "c72")
 COUNSELLOR = RosterEntry(ORG, "cou-1", "counsellor", "Ms Wang", True, "school")
-EVERYONE = (SUPPORTER, OTHER_SUPPORTER, MEMBER, CLASSMATE, THIRD, ELSEWHERE, COUNSELLOR)
+ADMIN = RosterEntry(ORG, "adm-1", "org_admin", "Mr Zhou", True, "school")
+FOREIGN_COUNSELLOR = RosterEntry(OTHER_ORG, "cou-9", "counsellor", "Ms Chen", True, "company")
+EVERYONE = (
+    SUPPORTER,
+    OTHER_SUPPORTER,
+    MEMBER,
+    CLASSMATE,
+    THIRD,
+    ELSEWHERE,
+    COUNSELLOR,
+    ADMIN,
+    FOREIGN_COUNSELLOR,
+)
 CRISIS_LINES = {"message": "Call now", "lang": "en", "resources": [{"phone": "12356"}]}
 
 
@@ -134,11 +146,15 @@ class World:
         self.caller = Caller(identity_of(SUPPORTER))
         monkeypatch.setattr("shared.orgs.access.roster", lambda: self.roster)
         app = routes.app
+        keys = SigningKeys(current=b"peer-cursor-key-for-unit-tests!!")
         overrides: dict[Any, Any] = {
             routes.repository: lambda: self.repo,
             routes.audit_log: lambda: self.audit,
             routes.people: lambda: self.roster,
-            routes.cursor_keys: lambda: SigningKeys(current=b"peer-cursor-key-for-unit-tests!!"),
+            routes.cursor_keys: lambda: keys,
+            reports_routes.repository: lambda: self.repo,
+            reports_routes.audit_log: lambda: self.audit,
+            reports_routes.cursor_keys: lambda: keys,
             routes.signal_sealer: lambda: self.sealer,
             routes.notifier: lambda: self.notify,
             routes.crisis_lines: lambda: lambda identity, at: CRISIS_LINES,

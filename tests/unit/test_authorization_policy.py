@@ -110,3 +110,27 @@ def test_an_organisations_directory_entry_is_its_own() -> None:
     works = Target("works", {"id": "w"}, org_id="demo-works")
     assert expected(rule, MEI, public) is None
     assert (expected(rule, MEI, works), expected(rule, ZHOU, works)) == ({404}, None)
+
+
+def test_conversations_are_for_members_and_peer_supporters_only() -> None:
+    start = rule_for("POST", "/conversations")
+    messages = rule_for("POST", "/conversations/{id}/messages")
+    unknown = Target("unknown", {"id": "x"}, exists=False)
+    assert [expected(start, c, None) for c in (MEI, PEER, WANG, LI)] == [None, None, {403}, {403}]
+    assert [expected(messages, c, unknown) for c in (MEI, PEER, WANG, ZHOU)] == [
+        None,
+        None,
+        {404},
+        {404},
+    ]
+
+
+def test_reports_are_for_their_organisations_staff() -> None:
+    rule = rule_for("GET", "/peer/reports")
+    assert [expected(rule, c, None) for c in (MEI, PEER, WANG, LI, ZHOU)] == [
+        {403},
+        {403},
+        None,
+        None,
+        None,
+    ]

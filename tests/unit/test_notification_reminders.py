@@ -404,7 +404,7 @@ def checkin_event(*records: tuple[str, str, str]) -> dict[str, Any]:
                     "eventID": str(n),
                     "eventName": name,
                     "eventSource": "aws:dynamodb",
-                    "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/checkins/stream/x",
+                    "eventSourceARN": "arn:aws:dynamodb:us-east-1:0:table/checkins/stream/x",
                     "dynamodb": {
                         "Keys": {"user_id": {"S": user_id}, "date": {"S": day}},
                         "NewImage": {

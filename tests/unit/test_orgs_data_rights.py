@@ -53,7 +53,7 @@ def test_export_of_someone_not_on_any_roster_is_empty(world: World) -> None:
     # When it is exported
     exported = OrgsData(world.repo).export("0b6e2f4a-no-such-person")
     # Then there is nothing to give
-    assert exported == {"organisation": None, "roster": None, "trainings": []}
+    assert exported == {"organisation": None, "roster": None, "trainings": [], "access_log": []}
 
 
 def test_erase_removes_every_item_of_the_person_and_their_place_as_supporter(

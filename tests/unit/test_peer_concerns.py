@@ -217,6 +217,33 @@ def test_only_peer_supporters_may_raise_a_concern(world: World, caller: RosterEn
     assert world.items() == []
 
 
+@pytest.mark.parametrize("caller", [MEMBER, COUNSELLOR], ids=["member", "counsellor"])
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"member_id": "", "note": "x" * 501, "urgent": "very", "case_id": "c-1"}, None],
+    ids=["empty", "bad", "none"],
+)
+def test_a_non_supporter_is_refused_before_the_body_is_validated(
+    world: World, caller: RosterEntry, body: Any
+) -> None:
+    # Given someone who is not a peer supporter
+    world.as_(caller)
+    # When they send a body that is not valid either
+    response = world.http.post("/peer/concerns", json=body)
+    # Then they learn only that they may not (403), not what the route expects (422)
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "errors" not in response.json()
+    assert world.items() == [] and world.audit.records == []
+
+
+def test_a_removed_supporter_is_refused_before_the_body_is_validated(world: World) -> None:
+    world.roster.entries[(ORG, SUPPORTER.user_id)] = RosterEntry(
+        ORG, SUPPORTER.user_id, "peer_supporter", "Li Wei", False, "c71", None, None, ("c71",)
+    )
+    assert world.http.post("/peer/concerns", json={}).status_code == 403
+
+
 def test_a_supporter_the_roster_no_longer_lists_is_refused(world: World) -> None:
     # Given the supporter's token still says supporter, but the roster says removed
     world.roster.entries[(ORG, SUPPORTER.user_id)] = RosterEntry(

@@ -12,7 +12,9 @@ import pytest
 from functions.peer.logic import inbox_item_id
 from tests.support.moto_cloud import moto_clients
 from tests.unit.peer_world import (
+    ADMIN,
     CLASSMATE,
+    COUNSELLOR,
     ELSEWHERE,
     MEMBER,
     OTHER_SUPPORTER,
@@ -113,6 +115,50 @@ def test_a_new_supporter_of_the_unit_gets_the_next_write_and_the_old_one_loses_i
 def test_members_and_counsellors_have_no_inbox(world: World) -> None:
     world.as_(MEMBER)
     assert world.http.get("/peer/inbox").status_code == 403
+
+
+@pytest.mark.parametrize("caller", [MEMBER, COUNSELLOR, ADMIN], ids=lambda e: e.role)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/peer/inbox/{item}/reply", {}),
+        ("post", "/peer/inbox/{item}/reply", {"text": "", "client_id": "not-a-uuid", "x": 1}),
+        ("post", "/peer/inbox/{item}/reply", None),
+        ("post", "/peer/inbox/{item}/handled", None),
+        ("get", "/peer/inbox?status=everything&limit=0", None),
+    ],
+    ids=["empty-body", "bad-body", "no-body", "handled", "bad-query"],
+)
+def test_a_non_supporter_is_refused_before_the_request_is_validated(
+    world: World, caller: Any, method: str, path: str, body: Any
+) -> None:
+    # Given a shared check-in, and someone who is not a peer supporter
+    world.share(checkin_image())
+    world.as_(caller)
+    # When they call an inbox route with a body or query that is not valid either
+    url = path.format(item=inbox_item_id(MEMBER.user_id, "2026-11-24"))
+    response = world.http.request(method.upper(), url, json=body)
+    # Then they learn only that they may not (403), not what the route expects (422)
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "errors" not in response.json()
+    assert world.audit.records == [] and world.notified == []
+
+
+def test_a_supporter_the_roster_no_longer_lists_is_refused_before_the_body(
+    world: World,
+) -> None:
+    # Given a supporter whose token still says supporter, but the roster says removed
+    world.roster.put(replace(SUPPORTER, active=False))
+    # When they reply with an empty body / Then 403, not 422
+    item_id = inbox_item_id(MEMBER.user_id, "2026-11-24")
+    assert world.http.post(f"/peer/inbox/{item_id}/reply", json={}).status_code == 403
+
+
+def test_a_supporter_still_gets_422_for_a_bad_reply(world: World) -> None:
+    world.share(checkin_image())
+    item_id = inbox_item_id(MEMBER.user_id, "2026-11-24")
+    assert world.http.post(f"/peer/inbox/{item_id}/reply", json={}).status_code == 422
 
 
 def test_the_inbox_is_ordered_by_need(world: World) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from functions.peer.logic import contact_warnings
 from tests.support.moto_cloud import moto_clients
 from tests.unit.peer_world import (
+    ADMIN,
     COUNSELLOR,
     CRISIS_LINES,
     ELSEWHERE,
@@ -211,3 +213,55 @@ def test_a_report_is_stored_for_counsellors_sealed_and_audited(world: World) -> 
 def test_a_message_over_2000_characters_is_422(world: World) -> None:
     cid = start(world)
     assert send(world, cid, "x" * 2001).status_code == 422
+
+
+@pytest.mark.parametrize("caller", [COUNSELLOR, ADMIN], ids=lambda e: e.role)
+@pytest.mark.parametrize("body", [{}, {"with": ""}, None], ids=["empty", "bad", "none"])
+def test_staff_may_not_start_a_conversation_whatever_the_body(
+    world: World, caller: Any, body: Any
+) -> None:
+    world.as_(caller)
+    response = world.http.post("/conversations", json=body)
+    assert response.status_code == 403, response.text
+    assert "errors" not in response.json()
+
+
+@pytest.mark.parametrize("caller", [COUNSELLOR, ADMIN], ids=lambda e: e.role)
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("messages", {}),
+        ("messages", {"text": "x" * 2001, "client_id": "nope"}),
+        ("report", {}),
+        ("report", {"message_id": "", "reason": 5}),
+        ("block", {"on": "maybe"}),
+        ("mute", {"on": "maybe"}),
+        ("read", None),
+    ],
+)
+def test_no_conversation_for_staff_before_the_body_is_read(
+    world: World, caller: Any, path: str, body: Any
+) -> None:
+    # Given a conversation, and staff who can never be in one
+    cid = start(world)
+    world.as_(caller)
+    # When they post to it with a body that is not valid either
+    response = world.http.post(f"/conversations/{cid}/{path}", json=body)
+    # Then no such conversation (404), not what the route expects (422)
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "errors" not in response.json()
+
+
+def test_a_member_the_roster_no_longer_lists_finds_no_conversation_before_the_body(
+    world: World,
+) -> None:
+    cid = start(world)
+    world.roster.put(replace(MEMBER, active=False))
+    assert world.http.post(f"/conversations/{cid}/messages", json={}).status_code == 404
+
+
+def test_a_party_still_gets_422_for_a_bad_message(world: World) -> None:
+    cid = start(world)
+    assert world.http.post(f"/conversations/{cid}/messages", json={}).status_code == 422
+    assert world.http.post("/conversations", json={}).status_code == 422
