@@ -1,4 +1,4 @@
-"""HTTP routes of the peer function: the supporter inbox, conversations (and concerns).
+"""HTTP routes of the peer function: the supporter inbox, conversations (and concerns, reports).
 
 Who may see what (DESIGN.md §4, MISSION.md):
 - The inbox is a peer supporter's own (the roster must say they are an active supporter);

@@ -155,7 +155,9 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
         "journal",
         "notifications",
         "orgs",
+        "peer",
         "screenings",
+        "stats",
     ]
     notifications = export["notifications"]
     assert [d["platform"] for d in notifications["devices"]] == ["android"]
