@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, cold, crisis_hops, notify_sender, reminders, roster_import
+from bench import calls, cold, crisis_hops, notify_sender, peer_stats, reminders, roster_import
 from bench.calls import Target
 from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
@@ -61,6 +61,12 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
             "check-in answered → the counsellor's inbox entry, over HTTP)"
         )
         crisis, crisis_target = crisis_hops.measure(stack)
+        print(
+            f"\n== Peer network (the inbox page warm; stats for {peer_stats.STATS_SIZES[0]:,} "
+            f"and {peer_stats.STATS_SIZES[1]:,} members; the projector's batch; in-process, "
+            "calls counted)"
+        )
+        peer, peer_targets = peer_stats.measure(stack, scenario.recorder)
     finally:
         emulator.stop()
     cold = [r for r in scenario.rows if r.phase == "cold"]
@@ -75,6 +81,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         "reminder_sweep": sweep,
         "notification_sender": sender,
         "crisis_hops": crisis,
+        "peer_network": peer,
     }
     return data, [
         *scenario.targets(),
@@ -83,6 +90,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         *sweep_targets,
         sender_target,
         crisis_target,
+        *peer_targets,
     ]
 
 

@@ -27,14 +27,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 # The action's first part -> the kind of data the member sees. The peer feature's
-# supporter-inbox reads are "inbox.read"; staff exports, "export.<what>".
+# supporter-inbox reads are "peer_inbox.read" (and ".reply"), a counsellor's read of a
+# reported message "peer_report.read"; staff exports, "export.<what>".
 KINDS: dict[str, str] = {
     "case": "case",
     "safety_plan": "safety_plan",
     "care_plan": "care_plan",
     "guardians": "guardians",
     "people": "roster_entry",
-    "inbox": "checkin_shared",
+    "peer_inbox": "checkin_shared",
+    "peer_report": "reported_message",
     "export": "export",
 }
 OTHER_KIND = "other"

@@ -13,6 +13,7 @@ Kind = Literal[
     "guardians",
     "roster_entry",
     "checkin_shared",
+    "reported_message",
     "export",
     "other",
 ]

@@ -117,6 +117,7 @@ def _groups(root: Node, exact_members: bool) -> list[Group]:
                         (node.key, metric),
                         [(c.key, metric) for c in node.children],
                         node.own[metric],
+                        spare_lone_part=True,
                     )
                 )
         groups.append(Group((node.key, "checkins"), [(node.key, f"mood_{m}") for m in MOODS]))

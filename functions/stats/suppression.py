@@ -14,6 +14,10 @@ A **cell** is one published count, named by any hashable key. The rules:
    unknown, a second visible cell of the group is suppressed: the smallest non-zero
    part (ties: the first listed), else any part, else the total. The one exception is
    a hidden part of `THRESHOLD` or more: recovering it reveals no small number.
+   A unit roll-up (`spare_lone_part`) never hides a unit's only visible non-zero
+   sibling: it hides the parent's total instead. A class of 12 next to a class of 4
+   stays readable (what its teachers act on), and the grade's total, hidden, is still
+   about the sum of the classes shown; with more siblings the smallest one is hidden.
 3. Suppressing a cell can leave another group with one unknown, so the rules run again
    until nothing changes (cells are only ever added, so this ends).
 
@@ -36,6 +40,8 @@ class Group:
     total: Hashable | None
     parts: Sequence[Hashable]
     hidden: int = 0
+    # Hide the total rather than the only visible non-zero part (unit roll-ups).
+    spare_lone_part: bool = False
 
 
 @dataclass
@@ -88,6 +94,10 @@ def _second_cell(
     if hidden_unknown and group.hidden >= threshold:
         return None
     visible = [p for p in parts if p not in hidden]
+    total_visible = total is not None and not total_unknown
+    lone = sum(values[p] != 0 for p in visible) <= 1
+    if group.spare_lone_part and lone and total_visible:
+        return total
     if visible:
         nonzero = [p for p in visible if values[p] != 0]
         pool = nonzero or visible

@@ -8,14 +8,17 @@ uses its own members within it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from tests.support.crisis_stack import until
+from functions.stats.keys import member_pk
+from tests.support.crisis_stack import client, until
 from tests.support.peer_stack import Org, Person, add_unit, assign_supporters, invite, new_org
 
 SCORES = ("scores", "instruments", "risk", "phq9", "gad7", "reasons")
@@ -55,9 +58,7 @@ def mine(items: list[dict[str, Any]], member: Person) -> list[dict[str, Any]]:
 
 
 def conversation_with(api: httpx.Client, member: Person, supporter: Person) -> str:
-    answer = api.post(
-        "conversations", headers=member.headers, json={"with_user": supporter.user_id}
-    )
+    answer = api.post("conversations", headers=member.headers, json={"with": supporter.user_id})
     assert answer.status_code in (200, 201), answer.text
     return str(answer.json()["conversation_id"])
 
@@ -164,7 +165,7 @@ def test_a_risky_message_opens_a_case_the_supporter_cannot_see(
     assert "risk" not in str(message) and "severity" not in str(message)
     denied = api.get(f"cases/{case['case_id']}", headers=supporter.headers)
     assert denied.status_code in (403, 404)
-    assert api.get("cases", headers=supporter.headers).status_code == 403
+    assert api.get("cases", headers=supporter.headers).status_code in (403, 404)
 
 
 def test_a_concern_opens_a_watch_case_and_the_supporter_only_gets_an_acknowledgement(
@@ -237,29 +238,36 @@ def test_statistics_hide_a_unit_of_4_and_show_a_unit_of_12(
     org: Org = world["org"]
     small = add_unit(api, org.org_id, org.admin, "Class 8-3", "class", org.units["grade"])
     large = add_unit(api, org.org_id, org.admin, "Class 8-4", "class", org.units["grade"])
+    members: dict[str, list[str]] = {small: [], large: []}
     for unit, size in ((small, 4), (large, 12)):
         for n in range(size):
             member = invite(local_cloud, api, org, "member", unit)
             answer = api.post("checkins", headers=member.headers, json={"mood": 3 + n % 2})
             assert answer.status_code in (200, 201), answer.text
+            members[unit].append(member.user_id)
 
     def unit_stats(unit: str) -> dict[str, Any]:
-        answer = api.get(f"orgs/{org.org_id}/stats", headers=org.admin, params={"unit": unit})
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        answer = api.get(
+            f"orgs/{org.org_id}/stats",
+            headers=org.admin,
+            params={"unit": unit, "from": today, "to": today},
+        )
         assert answer.status_code == 200, answer.text
         return dict(answer.json()["unit"])
 
-    # When the admin asks for each unit's statistics (once the counters have caught up)
-    until(
-        lambda: unit_stats(large)["participation"]["members"]["value"] == 12,
-        "the 12 check-ins are counted",
-    )
-    until(
-        lambda: (
-            unit_stats(small)["participation"]["checkins"].get("at_least") is not None
-            or unit_stats(small)["participation"]["members"]["suppressed"]
-        ),
-        "the small unit is counted",
-    )
+    # When every check-in has been counted (each member's day has its item; the small
+    # unit's count cannot be read over the API, which is the point)
+    db, table = client(local_cloud, "dynamodb"), local_cloud["tables"]["stats"]
+
+    def counted(user_id: str) -> bool:
+        key = {":pk": {"S": member_pk(user_id)}}
+        found = db.query(
+            TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues=key
+        )
+        return bool(found["Items"])
+
+    until(lambda: all(counted(u) for u in members[small] + members[large]), "all 16 counted")
     shown, hidden = unit_stats(large), unit_stats(small)
     # Then the class of 12 shows its participation and moods
     assert shown["participation"]["members"] == {**shown["participation"]["members"], "value": 12}

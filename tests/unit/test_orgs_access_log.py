@@ -174,7 +174,9 @@ def test_a_member_with_no_reads_has_an_empty_log(world: World) -> None:
         ("care_plan.versions_read", ("care_plan", "versions_read")),
         ("guardians.read", ("guardians", "read")),
         ("people.read", ("roster_entry", "read")),
-        ("inbox.read", ("checkin_shared", "read")),
+        ("peer_inbox.read", ("checkin_shared", "read")),
+        ("peer_inbox.reply", ("checkin_shared", "reply")),
+        ("peer_report.read", ("reported_message", "read")),
         ("mystery.peek", ("other", "peek")),
     ],
 )

@@ -58,10 +58,24 @@ def test_a_unit_of_four_members_is_suppressed_and_one_of_twelve_is_not() -> None
     assert small["participation"]["members"] == {"value": None, "suppressed": True}
     assert small["participation"]["checkins"] == {"value": None, "suppressed": True}
     assert small["mood"]["3"] == {"value": None, "suppressed": True}
-    # And the other class, the only sibling, is suppressed too: 16 - 12 would give 4 away
-    assert large["participation"]["members"]["suppressed"] is True
-    # While the grade's own total of 16 stands
-    assert tree["participation"]["members"] == {"value": 16, "suppressed": False}
+    # And the other class, the only sibling, stands with all its cells
+    assert large["participation"]["members"] == {"value": 12, "suppressed": False}
+    assert large["mood"]["3"] == {"value": 12, "suppressed": False}
+    # While the grade's total is hidden instead: 16 - 12 would give the 4 away
+    assert tree["participation"]["members"] == {"value": None, "suppressed": True}
+    assert tree["participation"]["checkins"] == {"value": None, "suppressed": True}
+
+
+def test_with_more_siblings_the_smallest_other_one_is_hidden_and_the_total_stands() -> None:
+    # Given a grade of three classes: 4, 12 and 9 members
+    units = [*UNITS, {"unit_id": "c73", "name": "Class 7-3", "kind": "class", "parent_id": "g7"}]
+    rows = [(DAY, "c71", row(4)), (DAY, "c72", row(12)), (DAY, "c73", row(9))]
+    tree = report(units, rows, "g7", exact_members=True)
+    assert tree is not None
+    # Then the class of 9 is hidden with the class of 4, and 12 and the grade's 25 stand
+    assert node(tree, "c73")["participation"]["members"]["suppressed"] is True
+    assert node(tree, "c72")["participation"]["members"] == {"value": 12, "suppressed": False}
+    assert tree["participation"]["members"] == {"value": 25, "suppressed": False}
 
 
 def test_a_unit_of_twelve_is_shown_when_its_siblings_are_large() -> None:
@@ -93,7 +107,9 @@ def test_a_multi_day_range_hides_members_and_gates_on_the_busiest_day() -> None:
     # Then members is not published, and the class's 6 member-days are suppressed
     assert node(tree, "c71")["participation"]["members"] == {"value": None, "suppressed": False}
     assert node(tree, "c71")["participation"]["checkins"]["suppressed"] is True
-    assert node(tree, "c72")["participation"]["checkins"]["suppressed"] is True  # complement
+    # And the grade's total is hidden in its place, so 23 - 17 cannot give the 6 away
+    assert node(tree, "c72")["participation"]["checkins"] == {"value": 17, "suppressed": False}
+    assert tree["participation"]["checkins"] == {"value": None, "suppressed": True}
 
 
 def test_the_median_time_to_acknowledge_is_a_bucket_and_needs_five_cases() -> None:

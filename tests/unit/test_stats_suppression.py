@@ -107,3 +107,13 @@ def test_a_suppressed_total_whose_parts_are_all_shown_gets_a_part_hidden() -> No
 def test_forced_cells_are_suppressed_whatever_their_size() -> None:
     values = {"a": 40, "b": 7}
     assert suppress(values, [], forced=["a"]).suppressed == {"a"}
+
+
+def test_a_unit_roll_up_hides_the_total_rather_than_the_only_other_part() -> None:
+    # Given a total of 16 with parts 4 (small) and 12, as a unit roll-up
+    values = {"t": 16, "small": 4, "large": 12}
+    rolled = suppress(values, [Group("t", ["small", "large"], spare_lone_part=True)])
+    plain = suppress(values, [Group("t", ["small", "large"])])
+    # Then the roll-up hides the total, a plain group the other part
+    assert rolled.suppressed == {"small", "t"} and rolled.complementary == {"t"}
+    assert plain.suppressed == {"small", "large"}
