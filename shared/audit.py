@@ -34,7 +34,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,6 +48,7 @@ from shared.ttl_cache import TtlCache
 GENESIS = "0" * 64
 HEAD_SEQ = 0
 MAX_ATTEMPTS = 5
+MAX_BATCH = 99  # a transaction holds 100 items: the head and 99 records
 BACKOFF_SECONDS = 0.02
 # Heads remembered per container; one is a few dozen bytes. A stale head only costs a retry.
 HEADS_KEPT = 1024
@@ -152,6 +153,41 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One record to append: who did what to which target (and whose data it showed)."""
+
+    actor_id: str
+    actor_role: str
+    action: str
+    target_type: str
+    target_id: str
+    detail: Mapping[str, str | int] | None = None
+    subject_id: str | None = None
+
+
+def _fields(org_id: str, entry: AuditEntry, stamp: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "org_id": org_id,
+        "actor_id": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+    }
+    for name, value in fields.items():
+        if not isinstance(value, str):
+            raise ValueError(f"audit {name} must be a string")
+    if entry.subject_id is not None:
+        if not isinstance(entry.subject_id, str) or not entry.subject_id:
+            raise ValueError("audit subject_id must be a non-empty string when given")
+        fields["subject_id"] = entry.subject_id
+    fields["at"] = stamp
+    if entry.detail:
+        fields["detail"] = _check_detail(entry.detail)
+    return fields
+
+
 class AuditLog:
     """Appends to organisations' audit chains; build one per container and keep it."""
 
@@ -177,45 +213,45 @@ class AuditLog:
 
         `subject_id` names the member whose data a staff read showed (module docstring).
         """
-        fields = {
-            "org_id": org_id,
-            "actor_id": actor_id,
-            "actor_role": actor_role,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-        }
-        for name, value in fields.items():
-            if not isinstance(value, str):
-                raise ValueError(f"audit {name} must be a string")
+        entry = AuditEntry(actor_id, actor_role, action, target_type, target_id, detail, subject_id)
+        return self.append_all(org_id, [entry], at=at)[0]
+
+    def append_all(
+        self, org_id: str, entries: Sequence[AuditEntry], *, at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Add `entries` to `org_id`'s chain in order, in one transaction per MAX_BATCH (a
+        page that showed several members' data: one record per member, one write)."""
+        if not isinstance(org_id, str):
+            raise ValueError("audit org_id must be a string")
         if not org_id:
             raise ValueError("audit org_id must not be empty")
-        if subject_id is not None:
-            if not isinstance(subject_id, str) or not subject_id:
-                raise ValueError("audit subject_id must be a non-empty string when given")
-            fields["subject_id"] = subject_id
-        fields["at"] = _stamp(at if at is not None else datetime.now(UTC))
-        extra = {"detail": _check_detail(detail)} if detail else {}
+        stamp = _stamp(at if at is not None else datetime.now(UTC))
+        fields = [_fields(org_id, entry, stamp) for entry in entries]
+        written: list[dict[str, Any]] = []
+        for start in range(0, len(fields), MAX_BATCH):
+            written += self._append_batch(org_id, fields[start : start + MAX_BATCH])
+        return written
+
+    def _append_batch(self, org_id: str, fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for attempt in range(MAX_ATTEMPTS):
             if attempt:  # writers that collided back off by a random few milliseconds
                 time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))
             head = self._heads.get(org_id, lambda: self._read_head(org_id))
-            record: dict[str, Any] = {
-                **fields,
-                **extra,
-                "seq": head.seq + 1,
-                "prev_hash": head.hash,
-            }
-            record["hash"] = record_hash(record)
+            records, seq, prev = [], head.seq, head.hash
+            for one in fields:
+                seq += 1
+                record: dict[str, Any] = {**one, "seq": seq, "prev_hash": prev}
+                record["hash"] = prev = record_hash(record)
+                records.append(record)
             try:
-                self._write(head, record)
+                self._write(head, records)
             except ClientError as error:
                 if _code(error) != "TransactionCanceledException":
                     raise
                 self._heads.invalidate(org_id)  # another writer moved the head: read it again
                 continue
-            self._heads.put(org_id, _Head(record["seq"], record["hash"], exists=True))
-            return record
+            self._heads.put(org_id, _Head(seq, prev, exists=True))
+            return records
         raise AuditWriteFailed(
             f"could not append to the audit chain of {org_id} in {MAX_ATTEMPTS} attempts: "
             "its head kept moving, or the head and its newest record disagree"
@@ -255,33 +291,37 @@ class AuditLog:
             return _NO_HEAD
         return _Head(_int(item.get("last_seq")), str(item.get("last_hash", "")), exists=True)
 
-    def _write(self, head: _Head, record: dict[str, Any]) -> None:
-        values = {":seq": record["seq"], ":hash": record["hash"]}
+    def _write(self, head: _Head, records: list[dict[str, Any]]) -> None:
+        last = records[-1]
+        values = {":seq": last["seq"], ":hash": last["hash"]}
         if head.exists:
             condition = "last_seq = :expected"
             values[":expected"] = head.seq
         else:
             condition = "attribute_not_exists(org_id)"
         # botocore fills ClientRequestToken, so its own retry of a write that did land
-        # is answered as a success rather than appending the record twice.
+        # is answered as a success rather than appending the records twice.
         self._client.transact_write_items(
             TransactItems=[
                 {
                     "Update": {
                         "TableName": self._table,
-                        "Key": to_item({"org_id": record["org_id"], "seq": HEAD_SEQ}),
+                        "Key": to_item({"org_id": last["org_id"], "seq": HEAD_SEQ}),
                         "UpdateExpression": "SET last_seq = :seq, last_hash = :hash",
                         "ConditionExpression": condition,
                         "ExpressionAttributeValues": to_item(values),
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": to_item(record),
-                        "ConditionExpression": "attribute_not_exists(seq)",
+                *(
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(record),
+                            "ConditionExpression": "attribute_not_exists(seq)",
+                        }
                     }
-                },
+                    for record in records
+                ),
             ]
         )
 

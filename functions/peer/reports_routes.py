@@ -28,7 +28,7 @@ from functions.peer.concerns_routes import audit_log
 from functions.peer.repository import OPEN, RESOLVED, Conversation, PeerRepository
 from functions.peer.settings import PeerSettings
 from shared import aws
-from shared.audit import AuditLog
+from shared.audit import AuditEntry, AuditLog
 from shared.clock import utc_iso
 from shared.cursor import decode_cursor, encode_cursor
 from shared.errors import Forbidden, NotFound
@@ -189,18 +189,19 @@ def list_reports(
         for person in (item.reported_id, item.reporter_id):
             if person:
                 shown_about.setdefault(person, []).append(item.id)
-    moment = now()
-    for person, ids in shown_about.items():
-        log.append(
-            staff.org_id,
-            actor_id=staff.user_id,
-            actor_role=staff.role,
-            action="peer_report.read",
-            target_type="peer_report",
-            target_id=",".join(dict.fromkeys(ids))[:256],
+    entries = [
+        AuditEntry(
+            staff.user_id,
+            staff.role,
+            "peer_report.read",
+            "peer_report",
+            ",".join(dict.fromkeys(ids))[:256],
             subject_id=person,
-            at=moment,
         )
+        for person, ids in shown_about.items()
+    ]
+    if entries:  # one record per person shown, all in one write
+        log.append_all(staff.org_id, entries, at=now())
     return ReportPage(items=items, next_cursor=encode_cursor(last, scope, keys))
 
 

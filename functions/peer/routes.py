@@ -63,7 +63,7 @@ from functions.peer.repository import (
 )
 from functions.peer.settings import PeerSettings
 from shared import aws
-from shared.audit import AuditLog
+from shared.audit import AuditEntry, AuditLog
 from shared.clock import utc_iso
 from shared.crisis.support import support_message, support_requested
 from shared.cursor import decode_cursor, encode_cursor
@@ -318,10 +318,20 @@ def inbox(
             shown.append(_visible(supporter, item))
         except NotFound:
             continue
-    moment = now()
-    for member_id in dict.fromkeys(i["member_id"] for i in shown):
-        ids = ",".join(i["item_id"] for i in shown if i["member_id"] == member_id)
-        _audit_read(log, supporter, member_id, "peer_inbox.read", ids[:256], moment)
+    # One record per member shown (their access log), all in one write.
+    entries = [
+        AuditEntry(
+            supporter.user_id,
+            supporter.role,
+            "peer_inbox.read",
+            "checkin",
+            ",".join(i["item_id"] for i in shown if i["member_id"] == member_id)[:256],
+            subject_id=member_id,
+        )
+        for member_id in dict.fromkeys(i["member_id"] for i in shown)
+    ]
+    if entries:
+        log.append_all(supporter.org_id, entries, at=now())
     return InboxPage(
         items=[_inbox_item(i) for i in shown], next_cursor=encode_cursor(last, scope, keys)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from functions.accounts.workflows import ExportState, Workflows
@@ -13,6 +14,7 @@ from functions.checkins.repository import CheckinsStore
 from functions.journal.repository import META, JournalStore
 from functions.journal.vault import PURPOSE as JOURNAL
 from functions.journal.vault import JournalKeys, JournalVault
+from shared.audit import AuditEntry
 from shared.crisis.signal_seal import SignalSealer
 from shared.envelope import KeyRing
 from shared.identity import Identity, Role
@@ -353,7 +355,7 @@ _workflows: Workflows = FakeWorkflows()
 
 
 class FakeAudit:
-    """An AuditLog that keeps what was appended (the crisis routes' unit tests)."""
+    """An AuditLog that keeps what was appended (the crisis and peer routes' unit tests)."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
@@ -361,6 +363,11 @@ class FakeAudit:
     def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
         self.records.append({"org_id": org_id, **fields})
         return self.records[-1]
+
+    def append_all(
+        self, org_id: str, entries: Sequence[AuditEntry], *, at: Any = None
+    ) -> list[dict[str, Any]]:
+        return [self.append(org_id, **vars(entry), at=at) for entry in entries]
 
     def actions(self) -> list[str]:
         return [r["action"] for r in self.records]

@@ -20,7 +20,14 @@ from shared.orgs.roster import RosterEntry
 from shared.routing import clock
 from shared.signing_keys import SigningKeys
 from shared.vault import Vault
-from tests.support.fakes import Caller, FakeKms, MovableClock, fake_keyring, fake_signal_sealer
+from tests.support.fakes import (
+    Caller,
+    FakeAudit,
+    FakeKms,
+    MovableClock,
+    fake_keyring,
+    fake_signal_sealer,
+)
 from tests.support.moto_cloud import fresh_name
 from tests.support.tables import create_table
 
@@ -80,15 +87,6 @@ class Units:
         return self.by_unit.get((org_id, unit_id), ())
 
 
-class RecordingAudit:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
-        self.records.append({"org_id": org_id, **fields})
-        return self.records[-1]
-
-
 def identity_of(entry: RosterEntry) -> Identity:
     return Identity(
         user_id=entry.user_id,
@@ -140,7 +138,7 @@ class World:
         self.roster = Roster(*EVERYONE)
         self.units = Units()
         self.projector = Projector(self.repo, self.roster, self.units)
-        self.audit = RecordingAudit()
+        self.audit = FakeAudit()
         self.notified: list[tuple[Any, ...]] = []
         self.clock = MovableClock(NOW)
         self.caller = Caller(identity_of(SUPPORTER))

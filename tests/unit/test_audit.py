@@ -15,6 +15,7 @@ from shared.audit import (
     GENESIS,
     MAX_ATTEMPTS,
     SUBJECT_INDEX,
+    AuditEntry,
     AuditLog,
     AuditWriteFailed,
     ChainReport,
@@ -663,3 +664,26 @@ def test_verify_command_refuses_a_stack_without_an_audit_table(tmp_path: Any) ->
     # When / Then the command stops with a message that names the file
     with pytest.raises(SystemExit, match="no audit table"):
         audit_verify.main([ORG, "--stack", str(stack)])
+
+
+def test_append_all_writes_many_records_in_one_call_and_the_chain_verifies(
+    db: Any, table: str
+) -> None:
+    # Given a container that has appended before, and a page that showed 130 members
+    log = AuditLog(db, table)
+    append(log)
+    entries = [
+        AuditEntry(
+            "u-peer", "peer_supporter", "peer_inbox.read", "checkin", f"i-{n}", None, f"m{n}"
+        )
+        for n in range(130)
+    ]
+    # When their reads are appended together
+    with DynamoCalls(db) as calls:
+        written = log.append_all(ORG, entries)
+    # Then two transactions (99 + 31 records) did it, in order, and the chain verifies
+    assert calls.names == ["TransactWriteItems", "TransactWriteItems"]
+    assert [r["seq"] for r in written] == list(range(2, 132))
+    assert [r["subject_id"] for r in written] == [f"m{n}" for n in range(130)]
+    intact = ChainReport(ok=True, checked=131, broken_seq=None, reason=None)
+    assert verify_org(db, table, ORG) == intact

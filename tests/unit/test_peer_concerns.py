@@ -24,7 +24,14 @@ from shared.identity import Identity, current_identity
 from shared.orgs.roster import RosterEntry
 from shared.routing import clock
 from shared.vault import Vault
-from tests.support.fakes import Caller, FakeKms, MovableClock, fake_keyring, fake_signal_sealer
+from tests.support.fakes import (
+    Caller,
+    FakeAudit,
+    FakeKms,
+    MovableClock,
+    fake_keyring,
+    fake_signal_sealer,
+)
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
 
@@ -56,15 +63,6 @@ class Roster:
         pass
 
 
-class RecordingAudit:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def append(self, org_id: str, **fields: Any) -> dict[str, Any]:
-        self.records.append({"org_id": org_id, **fields})
-        return self.records[-1]
-
-
 def identity_of(entry: RosterEntry, org_id: str | None = None) -> Identity:
     return Identity(
         user_id=entry.user_id,
@@ -82,7 +80,7 @@ class World:
         self.sealer = fake_signal_sealer(self.kms)
         self.vault = Vault(fake_keyring(PURPOSE, self.kms), PeerKeys(db, self.table))
         self.repo = ConcernsRepository(db, self.table, self.vault, self.sealer)
-        self.audit = RecordingAudit()
+        self.audit = FakeAudit()
         self.roster = Roster(
             SUPPORTER,
             OTHER_SUPPORTER,
