@@ -661,6 +661,21 @@ def report(
     return ReportAck(report_id=report_id)
 
 
+def _toggle(
+    identity: Identity,
+    repo: PeerRepository,
+    names: Any,
+    cid: str,
+    body: Toggle | None,
+    setter: Callable[[Conversation, str, bool], None],
+) -> ToggleOut:
+    """Block or mute (no body: on) for the caller's side of the conversation."""
+    conversation, _ = _in_conversation(identity, repo, names, cid)
+    on = True if body is None else body.on
+    setter(conversation, identity.user_id, on)
+    return ToggleOut(conversation_id=cid, on=on)
+
+
 @app.post(
     "/conversations/{id}/block",
     response_model=ToggleOut,
@@ -675,10 +690,7 @@ def block(
     names: People,
     body: Toggle | None = None,
 ) -> ToggleOut:
-    conversation, _ = _in_conversation(identity, repo, names, cid)
-    on = True if body is None else body.on
-    repo.set_blocked(conversation, identity.user_id, on)
-    return ToggleOut(conversation_id=cid, on=on)
+    return _toggle(identity, repo, names, cid, body, repo.set_blocked)
 
 
 @app.post(
@@ -695,10 +707,7 @@ def mute(
     names: People,
     body: Toggle | None = None,
 ) -> ToggleOut:
-    conversation, _ = _in_conversation(identity, repo, names, cid)
-    on = True if body is None else body.on
-    repo.set_muted(conversation, identity.user_id, on)
-    return ToggleOut(conversation_id=cid, on=on)
+    return _toggle(identity, repo, names, cid, body, repo.set_muted)
 
 
 __all__ = ["HANDLED", "OPEN", "app"]
