@@ -8,7 +8,10 @@ reasons are sealed with that key (`note_ct`, `tags_ct`, `reasons_ct`); the risk
 level stays plain beside them (`risk_level`) for the crisis workflow. A check-in whose
 level is above none also carries its reason codes sealed for the crisis feature
 (`signal_ct`, shared/crisis/signal_seal.py; item id: its date), which this function can
-seal and never open; a rewrite below watch removes it.
+seal and never open; a rewrite below watch removes it. A check-in shared with the member's
+supporters (`share_with_supporter`) that has tags or a note carries them sealed for the
+peer feature (`share_ct`, shared/peer_share.py; item id: its date), which this function
+can seal and never open; a rewrite not shared, or with nothing to share, removes it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.crisis.signal_seal import SignalSealer
 from shared.dynamo import from_item, serialize, to_item
+from shared.peer_share import ShareSealer
 from shared.vault import KeyItem, Vault, strip_sealed
 
 if TYPE_CHECKING:  # the data-rights function reads plain documents and never loads pydantic
@@ -64,12 +68,19 @@ class CheckinKeys(KeyItem):
 
 class CheckinsRepository:
     def __init__(
-        self, client: Any, table: str, vault: Vault, signals: SignalSealer | None = None
+        self,
+        client: Any,
+        table: str,
+        vault: Vault,
+        signals: SignalSealer | None = None,
+        shares: ShareSealer | None = None,
     ) -> None:
         self._db = client
         self._table = table
         self._vault = vault
-        self._signals = signals  # only writers need it (not the data-rights handler)
+        # Only writers need these (not the data-rights handler).
+        self._signals = signals
+        self._shares = shares
 
     def _signal(self, user_id: str, checkin: Checkin) -> bytes | None:
         """The reasons sealed for the crisis feature if the level is above none."""
@@ -79,6 +90,15 @@ class CheckinsRepository:
             raise RuntimeError("a risky check-in needs the crisis signal sealer")
         day = checkin.date.isoformat()
         return self._signals.seal_if_risky(user_id, day, checkin.risk.level, checkin.risk.reasons)
+
+    def _share(self, user_id: str, checkin: Checkin) -> bytes | None:
+        """The tags and note sealed for the peer feature if shared and there are any."""
+        if not checkin.share_with_supporter or not (checkin.tags or checkin.note):
+            return None
+        if self._shares is None:
+            raise RuntimeError("a shared check-in needs the peer share sealer")
+        day = checkin.date.isoformat()
+        return self._shares.seal_if_shared(user_id, day, True, checkin.tags, checkin.note)
 
     def _sealed(self, user_id: str, checkin: Checkin) -> dict[str, Any]:
         fields = {"note": checkin.note, "tags": checkin.tags or None}
@@ -133,6 +153,7 @@ class CheckinsRepository:
         data["risk_level"] = checkin.risk.level  # plain: the crisis workflow reads it
         data |= self._sealed(user_id, checkin)
         data["signal_ct"] = self._signal(user_id, checkin)  # None removes an earlier one
+        data["share_ct"] = self._share(user_id, checkin)  # None removes an earlier one
         present = {k: v for k, v in data.items() if v is not None}
         absent = [k for k, v in data.items() if v is None]
         names = {f"#f{i}": k for i, k in enumerate(present)} | {"#c": "created_at"}

@@ -40,12 +40,13 @@ EARLIEST = dt.date(2000, 1, 1)
 @cache
 def repository() -> CheckinsStore:
     from shared.crisis.signal_seal import signal_sealer
+    from shared.peer_share import share_sealer
     from shared.vault import vault_for
 
     table = settings(CheckinsSettings).checkins_table
     keys = CheckinKeys(aws.client("dynamodb"), table)
     vault = vault_for(PURPOSE, keys)
-    return CheckinsRepository(aws.client("dynamodb"), table, vault, signal_sealer())
+    return CheckinsRepository(aws.client("dynamodb"), table, vault, signal_sealer(), share_sealer())
 
 
 def cursor_secret() -> SigningKeys:

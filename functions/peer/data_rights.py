@@ -24,9 +24,12 @@ taken in by the risk intake and is kept there, so nothing here is kept for it.
 The export (`peer.json`) holds the user's conversations with the messages opened: for a
 member every message, both ways (their record); for a supporter only the messages they
 wrote (the member's words are the member's record), with a count of those received; the
-reports they made with their reasons, their blocks and mutes, a member's shared days and
-how many concerns were raised about them (a supporter's concern is counted, not quoted,
-as a counsellor's note is: decision 29), a supporter's concerns with their notes.
+reports they made with their reasons, their blocks and mutes, a member's shared days
+(with the tags and note they shared, opened) and how many concerns were raised about
+them (a supporter's concern is counted, not quoted, as a counsellor's note is: decision
+29), a supporter's concerns with their notes. A supporter's export holds none of their
+inbox: the shared days are the members' record. Erasure needs nothing more for the
+sealed tags and notes: they live only on the inbox items and shared days it deletes.
 Erasing twice changes nothing more.
 """
 
@@ -39,7 +42,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from functions.peer.concerns import KEY_SK, PURPOSE, PeerKeys
-from functions.peer.repository import META, conv_pk, inbox_pk, member_pk, user_pk
+from functions.peer.repository import (
+    META,
+    SHARED_SEALED,
+    conv_pk,
+    inbox_pk,
+    member_pk,
+    user_pk,
+)
 from shared import aws
 from shared.data_rights import (
     FeatureData,
@@ -107,6 +117,27 @@ class PeerData:
         opened = self._vault.open_fields(key, member_id, item["sk"], item, [name])[name]
         return None if opened is None else str(opened)
 
+    def _shared_day(self, member_id: str, item: dict[str, Any]) -> dict[str, Any]:
+        """A member's shared day as exported: the tags and note opened (their sort key is
+        the item id they were sealed with, repository.py); none once the key is erased."""
+        key = (
+            self._vault.key_for_reading(member_id)
+            if any(f"{n}_ct" in item for n in SHARED_SEALED)
+            else None
+        )
+        opened = (
+            self._vault.open_fields(key, member_id, item["sk"], item, SHARED_SEALED)
+            if key is not None
+            else {}
+        )
+        return {
+            "date": item["sk"].removeprefix(SHARED),
+            **pick(item, SHARED_FIELDS),
+            "supporters": len(item.get("supporters") or ()),
+            "tags": list(opened.get("tags") or []),
+            "note": opened.get("note"),
+        }
+
     def _concerns_by(self, supporter_id: str, members: set[str]) -> list[dict[str, Any]]:
         """The concerns the supporter raised about these members (their inbox's and their
         conversations'): concerns are kept in the member's partition only."""
@@ -171,11 +202,7 @@ class PeerData:
             "conversations": conversations,
             "reports": reports,
             "shared_checkins": [
-                {"date": i["sk"].removeprefix(SHARED)}
-                | pick(i, SHARED_FIELDS)
-                | {"supporters": len(i.get("supporters") or ())}
-                for i in own
-                if i["sk"].startswith(SHARED)
+                self._shared_day(user_id, i) for i in own if i["sk"].startswith(SHARED)
             ],
             "concerns_about_you": sum(1 for i in own if i["sk"].startswith(CONCERN)),
             "concerns_raised": [

@@ -1,10 +1,11 @@
 """The peer network's decisions as plain functions (no AWS, no FastAPI).
 
 - What of a shared check-in a supporter may see (`shared_view`): display name, local date,
-  mood and emotions, nothing else. The check-in's tags and note are sealed under the
-  check-ins feature's key, which the peer feature cannot open (docs/decisions.md 28 is
-  the pattern a sealed copy for the peer feature would follow); scores, instrument
-  answers, risk and reasons are never read from the image at all.
+  mood and emotions in plain, and the tags and note the check-ins feature sealed for the
+  peer feature (`share_ct`, shared/peer_share.py), carried as stored for the projector to
+  open; nothing else. Scores, instrument answers, risk and reasons are never read from the
+  image at all (nor the check-ins feature's own `*_ct` fields, which this feature cannot
+  open).
 - The order of need (`need_key`): low mood first, then a falling trend, then unanswered
   before answered, then the longest waiting.
 - Conversation ids, the per-sender minute window of the rate limit, and the contact
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+from shared.peer_share import ATTRIBUTE as SHARE_ATTRIBUTE
+from shared.peer_share import blob
 
 SHARE_FIELD = "share_with_supporter"
 MAX_MESSAGE_CHARS = 2000
@@ -45,7 +49,8 @@ def conversation_id(org_id: str, member_id: str, supporter_id: str) -> str:
 @dataclass(frozen=True)
 class SharedCheckin:
     """What the projector takes from a check-ins stream image: whose, which day, and the
-    plain fields a supporter may see. Nothing else is copied."""
+    plain fields a supporter may see, and the tags and note sealed for the peer feature
+    (`share_ct`, unopened). Nothing else is copied."""
 
     member_id: str
     org_id: str | None
@@ -55,6 +60,7 @@ class SharedCheckin:
     shared: bool
     created_at: str
     updated_at: str
+    share_ct: bytes | None = None
 
 
 def checkin_key(image: Mapping[str, Any] | None) -> tuple[str, str] | None:
@@ -86,6 +92,7 @@ def shared_view(image: Mapping[str, Any] | None) -> SharedCheckin | None:
         shared=image.get(SHARE_FIELD) is True,
         created_at=str(image.get("created_at") or image.get("updated_at") or ""),
         updated_at=str(image.get("updated_at") or image.get("created_at") or ""),
+        share_ct=blob(image.get(SHARE_ATTRIBUTE)),
     )
 
 

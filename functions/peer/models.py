@@ -36,8 +36,10 @@ ClientId = Annotated[str, StringConstraints(min_length=32, max_length=36), After
 
 
 class InboxItem(BaseModel):
-    """A check-in a member shared with their supporters: plain fields only. Tags and the
-    note stay sealed in the check-ins feature; scores, risk and reasons never come here."""
+    """A check-in a member shared with their supporters: what they chose to share (name,
+    day, mood, emotions, tags, note; the tags and note are kept sealed under the member's
+    peer key and opened for the reader). Scores, instrument answers, risk and reasons
+    never come here."""
 
     id: str
     member_id: str
@@ -45,6 +47,8 @@ class InboxItem(BaseModel):
     date: dt.date
     mood: int = Field(description="1 very bad ... 5 very good")
     emotions: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    note: str | None = Field(default=None, description="The note the member wrote, if any")
     falling: bool = Field(description="Lower than the member's previous shared check-in")
     status: Literal["open", "handled"]
     waiting_since: str

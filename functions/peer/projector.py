@@ -15,10 +15,14 @@ The peer function never reads the check-ins table: the check-ins stream's record
   every inbox it was in.
 
 What an inbox item holds is logic.shared_view's: the display name (from the roster),
-the local day, the mood, the emotions. Not the tags nor the note: the check-ins feature
-seals them under its own key, which this function has no grant for (the report of
-issue 11 proposes how a sealed copy for the peer feature could be added). Never scores,
-instrument answers, risk or reasons: they are never read from the image.
+the local day, the mood, the emotions, and the tags and note the member shared. The
+check-ins feature seals those for the peer feature (`share_ct`, shared/peer_share.py: a
+direct KMS Encrypt with the purpose "peer-share" that only this function may decrypt);
+the projector opens it and seals the tags and note again under the member's peer key
+(repository.py), never keeping them in plain. A `share_ct` that cannot be opened never
+holds the day back: it is projected without tags and note, counted
+(`PeerShareUnreadable`) and logged without personal data. Never scores, instrument
+answers, risk or reasons: they are never read from the image.
 
 A failed record comes back alone (with its member's later ones, in order), never the
 batch; the whole batch runs in one invocation.
@@ -26,19 +30,21 @@ batch; the whole batch runs in one invocation.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
+from botocore.exceptions import BotoCoreError, ClientError
 
-from functions.peer.logic import checkin_key, shared_view
+from functions.peer.logic import SharedCheckin, checkin_key, shared_view
 from functions.peer.repository import PeerRepository
 from shared.change_events import queue_handler
 from shared.observability import instrument, logger, metrics
 from shared.orgs.roster import RosterEntry
+from shared.peer_share import Shared, ShareSealer, ShareUnreadable
 
 SUPPORTER = "peer_supporter"
 MEMBER = "member"
@@ -53,13 +59,36 @@ class Units(Protocol):
 
 
 class Projector:
-    def __init__(self, repo: PeerRepository, people: People, units: Units) -> None:
+    def __init__(
+        self,
+        repo: PeerRepository,
+        people: People,
+        units: Units,
+        shares: ShareSealer | None = None,
+    ) -> None:
         self._repo = repo
         self._people = people
         self._units = units
+        self._shares = shares  # None: days are projected without tags and note
 
-    def supporters_of(self, org_id: str, unit_id: str) -> list[str]:
-        """The unit's supporters the roster confirms: active, the role, the unit theirs."""
+    def shared_extras(self, view: SharedCheckin) -> Shared:
+        """The tags and note the member shared, opened from `share_ct`; none if there is
+        none or it cannot be opened (the day must not wait for them)."""
+        if view.share_ct is None or self._shares is None:
+            return Shared()
+        try:
+            return self._shares.open(view.member_id, view.day, view.share_ct)
+        except (ClientError, BotoCoreError, ShareUnreadable) as error:
+            metrics.add_metric(name="PeerShareUnreadable", unit="Count", value=1)
+            logger.warning(
+                "shared tags and note could not be opened", extra={"error": _error_code(error)}
+            )
+            return Shared()
+
+    def supporters_of(self, org_id: str, unit_id: str, today: date | None = None) -> list[str]:
+        """The unit's supporters the roster confirms: active, the role, the unit theirs,
+        and a training not lapsed by `today` (a lapsed supporter keeps what they have
+        but is sent nothing new until it is renewed)."""
         found = []
         for user_id in self._units.supporters(org_id, unit_id):
             entry = self._people.entry(org_id, user_id)
@@ -68,6 +97,7 @@ class Projector:
                 and entry.active
                 and entry.role == SUPPORTER
                 and unit_id in entry.units_supported
+                and not _lapsed(entry.training_valid_until, today)
             ):
                 found.append(user_id)
         return found
@@ -91,12 +121,23 @@ class Projector:
         if member is None or not member.active or member.role != MEMBER or not member.unit_id:
             self._repo.unshare(*key)
             return "unshared"
-        supporters = self.supporters_of(view.org_id, member.unit_id)
+        supporters = self.supporters_of(view.org_id, member.unit_id, now.date())
         if not supporters:
             self._repo.unshare(*key)
             return "unshared"
-        self._repo.project(view, member.unit_id, member.display_name, supporters, now)
+        extras = self.shared_extras(view)
+        self._repo.project(view, member.unit_id, member.display_name, supporters, now, extras)
         return "projected"
+
+
+def _lapsed(valid_until: str | None, today: date | None) -> bool:
+    return valid_until is not None and today is not None and valid_until < today.isoformat()
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__
 
 
 @cache
@@ -106,13 +147,17 @@ def projector() -> Projector:  # pragma: no cover - production wiring
     from shared import aws
     from shared.orgs.roster import roster
     from shared.orgs.units import unit_supporters
+    from shared.peer_share import share_sealer
     from shared.settings import settings
     from shared.vault import vault_for
 
     table = settings(PeerSettings).peer_table
     vault = vault_for(PURPOSE, PeerKeys(aws.client("dynamodb"), table))
     return Projector(
-        PeerRepository(aws.client("dynamodb"), table, vault), roster(), unit_supporters()
+        PeerRepository(aws.client("dynamodb"), table, vault),
+        roster(),
+        unit_supporters(),
+        share_sealer(),
     )
 
 

@@ -10,9 +10,11 @@ open reports carry its keys.
                                                           (concerns.PeerKeys)
     member#<member>        concern#<id>                   a supporter's concern (concerns.py)
     member#<member>        shared#<day>                   a shared check-in: `mood`, the
-                                                          `supporters` it was projected to
+                                                          `supporters` it was projected to,
+                                                          `tags_ct`, `note_ct`
     inbox#<supporter>      item#<item id>                 an inbox item: display name, day,
-                                                          mood, emotions, `falling`, status;
+                                                          mood, emotions, `falling`, status,
+                                                          `tags_ct`, `note_ct`;
                                                           need_pk inbox#<supporter>#<status>,
                                                           need_sk logic.need_key
     conv#<conversation>    #meta                          member, supporter, org, `blocked_by`,
@@ -36,7 +38,10 @@ Everything a person wrote (message bodies, report reasons, concern notes) is sea
 under the conversation's *member's* peer key (purpose "peer", shared/vault.py), with the
 item's sort key as the item id: erasing the member's key item shreds the whole
 conversation, the supporter's words in it too (they are part of the member's record).
-Inbox items hold no sealed field: only what the member chose to share in plain.
+The tags and note of a shared check-in (opened by the projector from the check-in's
+`share_ct`, shared/peer_share.py) are sealed the same way, with `shared#<day>` as the item
+id on the shared day and on every inbox copy of it (one seal per projection): an inbox
+item holds the display name, day, mood and emotions in plain and nothing else in plain.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from botocore.exceptions import ClientError
 from functions.peer.logic import SharedCheckin, falling, inbox_item_id, need_key
 from shared.clock import utc_iso
 from shared.dynamo import from_item, serialize, to_item
+from shared.peer_share import Shared
 from shared.vault import Vault
 
 NEED_INDEX = "ByNeed"
@@ -59,6 +65,7 @@ META = "#meta"
 OPEN, HANDLED, RESOLVED = "open", "handled", "resolved"
 RATE_TTL = timedelta(minutes=2)
 TREND_LOOKBACK = 1
+SHARED_SEALED = ("tags", "note")  # sealed under the member's peer key, item id shared#<day>
 
 
 def member_pk(member_id: str) -> str:
@@ -193,16 +200,20 @@ class PeerRepository:
         display_name: str,
         supporters: Iterable[str],
         now: datetime,
+        extras: Shared | None = None,
     ) -> None:
         """The shared day in each supporter's inbox (opened again), gone from any supporter
-        it was in before and is no longer for; one BatchWriteItem (a unit has ≤ 10)."""
+        it was in before and is no longer for; one BatchWriteItem (a unit has ≤ 10). The
+        tags and note, if any, are sealed once under the member's peer key and the same
+        ciphertexts go on every copy."""
         supporters = tuple(sorted(set(supporters)))
         before = self.projected_to(checkin.member_id, checkin.day)
         is_falling = falling(checkin.mood, self.earlier_moods(checkin.member_id, checkin.day))
         item_id = inbox_item_id(checkin.member_id, checkin.day)
+        sealed = self._seal_shared(checkin, extras) if supporters else {}
         writes: list[dict[str, Any]] = []
         for supporter_id in supporters:
-            item = {
+            item = sealed | {
                 "pk": inbox_pk(supporter_id),
                 "sk": item_sk(item_id),
                 "item_id": item_id,
@@ -227,7 +238,7 @@ class PeerRepository:
             writes.append({"DeleteRequest": {"Key": to_item(key)}})
         index: dict[str, Any] = {"pk": member_pk(checkin.member_id), "sk": shared_sk(checkin.day)}
         if supporters:
-            index |= {
+            index |= sealed | {
                 "mood": checkin.mood,
                 "supporters": list(supporters),
                 "updated_at": utc_iso(now),
@@ -236,6 +247,35 @@ class PeerRepository:
         else:
             writes.append({"DeleteRequest": {"Key": to_item(index)}})
         self._batch(writes)
+
+    def _seal_shared(self, checkin: SharedCheckin, extras: Shared | None) -> dict[str, bytes]:
+        """`tags_ct` and `note_ct` under the member's peer key; nothing if none was shared."""
+        fields = {"tags": list(extras.tags) or None, "note": extras.note} if extras else {}
+        if not any(v is not None for v in fields.values()):
+            return {}
+        key = self._vault.key_for_writing(checkin.member_id)
+        return self._vault.seal_fields(key, checkin.member_id, shared_sk(checkin.day), fields)
+
+    def open_shared(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Inbox items (or shared days) with their `tags` and `note` opened under each
+        member's peer key (the vault caches the keys: a warm page reads nothing more). A
+        member whose key was erased shows none."""
+        keys: dict[str, bytes | None] = {}
+        opened = []
+        for item in items:
+            member_id, day = item.get("member_id"), item.get("date")
+            if not any(f"{n}_ct" in item for n in SHARED_SEALED) or not member_id or not day:
+                opened.append(item | {"tags": [], "note": None})
+                continue
+            if member_id not in keys:
+                keys[member_id] = self._vault.key_for_reading(member_id)
+            key = keys[member_id]
+            if key is None:
+                opened.append(item | {"tags": [], "note": None})
+                continue
+            fields = self._vault.open_fields(key, member_id, shared_sk(day), item, SHARED_SEALED)
+            opened.append(item | {"tags": list(fields["tags"] or []), "note": fields["note"]})
+        return opened
 
     def unshare(self, member_id: str, day: str) -> None:
         """Remove the member's day from every inbox it was projected to."""

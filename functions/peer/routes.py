@@ -261,6 +261,8 @@ def _inbox_item(item: dict[str, Any]) -> InboxItem:
         date=item["date"],
         mood=item["mood"],
         emotions=item.get("emotions") or [],
+        tags=item.get("tags") or [],
+        note=item.get("note"),
         falling=bool(item.get("falling")),
         status=item["status"],
         waiting_since=item["waiting_since"],
@@ -294,7 +296,8 @@ def _message(item: dict[str, Any], viewer: str, conversation: Conversation) -> M
     summary="The check-ins your members shared with you, most in need first",
     description=(
         "For peer supporters. Low mood first, then a falling trend, then unanswered for "
-        "longest. Display name, date, mood and emotions only. Every read is audited and "
+        "longest. Display name, date, mood, emotions, and the tags and note the member "
+        "shared; never scores, instrument answers or risk. Every read is audited and "
         "shown to the member."
     ),
 )
@@ -333,7 +336,8 @@ def inbox(
     if entries:
         log.append_all(supporter.org_id, entries, at=now())
     return InboxPage(
-        items=[_inbox_item(i) for i in shown], next_cursor=encode_cursor(last, scope, keys)
+        items=[_inbox_item(i) for i in repo.open_shared(shown)],
+        next_cursor=encode_cursor(last, scope, keys),
     )
 
 
@@ -457,7 +461,8 @@ def handled(supporter: Supporter, item_id: ItemId, repo: Repo, now: Now) -> Inbo
     if item["status"] != HANDLED:
         repo.mark_handled(item, moment)
         item = item | {"status": HANDLED, "handled_at": utc_iso(moment)}
-    return _inbox_item(item)
+    (opened,) = repo.open_shared([item])
+    return _inbox_item(opened)
 
 
 # ---- conversations -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from functions.peer import reports_routes, routes
@@ -17,6 +18,7 @@ from functions.peer.repository import PeerRepository
 from shared.dynamo import from_item
 from shared.identity import Identity, current_identity
 from shared.orgs.roster import RosterEntry
+from shared.peer_share import ShareSealer
 from shared.routing import clock
 from shared.signing_keys import SigningKeys
 from shared.vault import Vault
@@ -24,6 +26,7 @@ from tests.support.fakes import (
     Caller,
     FakeAudit,
     FakeKms,
+    KmsRefused,
     MovableClock,
     fake_keyring,
     fake_signal_sealer,
@@ -56,6 +59,24 @@ EVERYONE = (
     FOREIGN_COUNSELLOR,
 )
 CRISIS_LINES = {"message": "Call now", "lang": "en", "resources": [{"phone": "12356"}]}
+
+
+class KmsAsBotocore:
+    """The in-memory KMS refusing as botocore does (a ClientError with KMS's code), for the
+    code that tells a refusal from any other failure (the projector opening `share_ct`)."""
+
+    def __init__(self, kms: FakeKms) -> None:
+        self._kms = kms
+
+    def encrypt(self, **kw: Any) -> dict[str, Any]:
+        return self._kms.encrypt(**kw)
+
+    def decrypt(self, **kw: Any) -> dict[str, Any]:
+        try:
+            return self._kms.decrypt(**kw)
+        except KmsRefused as refused:
+            error = {"Error": {"Code": str(refused), "Message": "refused"}}
+            raise ClientError(error, "Decrypt") from refused
 
 
 def peer_table(db: Any) -> str:
@@ -103,9 +124,11 @@ def checkin_image(
     mood: int = 2,
     share: bool = True,
     created_at: str = "2026-11-24T01:00:00.000Z",
+    share_ct: bytes | None = None,
 ) -> dict[str, Any]:
-    """A check-ins stream image as the table holds it: scores, risk and sealed fields too."""
-    return {
+    """A check-ins stream image as the table holds it: scores, risk and sealed fields too
+    (with `share_ct`, the tags and note sealed for the peer feature, when given)."""
+    return ({"share_ct": share_ct} if share_ct is not None else {}) | {
         "user_id": member.user_id,
         "date": day,
         "org_id": member.org_id,
@@ -137,7 +160,9 @@ class World:
         self.repo = PeerRepository(db, self.table, self.vault)
         self.roster = Roster(*EVERYONE)
         self.units = Units()
-        self.projector = Projector(self.repo, self.roster, self.units)
+        # The check-ins feature's sealer for the peer feature, on the same in-memory KMS.
+        self.shares = ShareSealer(KmsAsBotocore(self.kms), "alias/fake-sealing-key")
+        self.projector = Projector(self.repo, self.roster, self.units, self.shares)
         self.audit = FakeAudit()
         self.notified: list[tuple[Any, ...]] = []
         self.clock = MovableClock(NOW)
@@ -169,6 +194,16 @@ class World:
 
     def as_(self, entry: RosterEntry) -> None:
         self.caller.identity = identity_of(entry)
+
+    def sealed_share(
+        self,
+        tags: list[str],
+        note: str | None,
+        member: RosterEntry = MEMBER,
+        day: str = "2026-11-24",
+    ) -> bytes:
+        """`share_ct` as the check-ins feature seals it for this member and day."""
+        return self.shares.seal(member.user_id, day, tags, note)
 
     def share(self, image: dict[str, Any], event: str = "INSERT") -> str:
         return self.projector.apply(event, image, None, NOW)

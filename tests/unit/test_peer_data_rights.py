@@ -28,6 +28,8 @@ MEMBERS_REASON = "this made me uncomfortable"
 SUPPORTERS_REASON = "worried about this one"
 NOTE = "seemed very withdrawn in class today"
 CLASSMATES_WORDS = "classmate says hi"
+SHARED_TAGS = ["考试", "family"]
+SHARED_NOTE = "今天考试没考好，很难过"
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +64,11 @@ def data(world: World) -> PeerData:
 
 
 def a_conversation_with_everything(world: World) -> str:
-    """The member shares a day; the supporter replies from the inbox; they write to each
-    other; each reports one of the other's messages; the member mutes; the supporter
-    raises a concern. A classmate has a conversation with the same supporter. The id."""
-    world.share(checkin_image())
+    """The member shares a day (with tags and a note); the supporter replies from the inbox;
+    they write to each other; each reports one of the other's messages; the member mutes;
+    the supporter raises a concern. A classmate has a conversation with the same
+    supporter. The id."""
+    world.share(checkin_image(share_ct=world.sealed_share(SHARED_TAGS, SHARED_NOTE)))
     world.share(checkin_image(CLASSMATE))
     world.as_(SUPPORTER)
     items = world.http.get("/peer/inbox").json()["items"]
@@ -112,7 +115,8 @@ def test_a_members_export_holds_their_conversations_both_ways_and_nothing_sealed
         ("you", MEMBERS_WORDS),
         ("them", SUPPORTERS_WORDS),
     ]
-    # and the report they made with its reason, their shared day, the concern counted
+    # and the report they made with its reason, their shared day with the tags and note
+    # they shared (opened), the concern counted
     assert [(r["reason"], r["status"]) for r in exported["reports"]] == [(MEMBERS_REASON, "open")]
     assert exported["shared_checkins"] == [
         {
@@ -120,6 +124,8 @@ def test_a_members_export_holds_their_conversations_both_ways_and_nothing_sealed
             "mood": 2,
             "updated_at": exported["shared_checkins"][0]["updated_at"],
             "supporters": 1,
+            "tags": SHARED_TAGS,
+            "note": SHARED_NOTE,
         }
     ]
     assert exported["concerns_about_you"] == 1
@@ -161,7 +167,15 @@ def test_a_supporters_export_holds_only_what_they_wrote(world: World) -> None:
     (concern,) = exported["concerns_raised"]
     assert (concern["about"], concern["note"], concern["urgent"]) == (MEMBER.user_id, NOTE, False)
     text = json.dumps(exported, ensure_ascii=False)
-    for hidden in (MEMBERS_WORDS, MEMBERS_REASON, CLASSMATES_WORDS, "_ct", "org_id"):
+    for hidden in (
+        MEMBERS_WORDS,
+        MEMBERS_REASON,
+        CLASSMATES_WORDS,
+        SHARED_NOTE,
+        *SHARED_TAGS,
+        "_ct",
+        "org_id",
+    ):
         assert hidden not in text
 
 

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -17,6 +20,7 @@ from tests.unit.peer_world import (
     COUNSELLOR,
     ELSEWHERE,
     MEMBER,
+    NOW,
     OTHER_SUPPORTER,
     SUPPORTER,
     THIRD,
@@ -28,8 +32,10 @@ from tests.unit.peer_world import (
 ALLOWED = {
     "pk", "sk", "need_pk", "need_sk", "item_id", "supporter_id", "member_id", "org_id",
     "unit_id", "display_name", "date", "mood", "emotions", "falling", "status",
-    "waiting_since", "updated_at", "replied_at", "handled_at",
+    "waiting_since", "updated_at", "replied_at", "handled_at", "tags_ct", "note_ct",
 }  # fmt: skip
+TAGS = ["考试", "sleep"]
+NOTE = "今天考试没考好，睡不着"
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +62,8 @@ def test_a_shared_checkin_reaches_the_units_supporter_with_plain_fields_only(
     assert item["id"] == inbox_item_id(MEMBER.user_id, "2026-11-24")
     assert (item["display_name"], item["date"], item["mood"]) == ("Xiao Ming", "2026-11-24", 2)
     assert item["emotions"] == ["anxious", "tired"]
-    assert not {"scores", "risk", "instruments", "note", "tags"} & set(item)
+    assert (item["tags"], item["note"]) == ([], None)  # none shared
+    assert not {"scores", "risk", "instruments", "energy", "reasons"} & set(item)
 
 
 def test_stored_inbox_items_hold_no_scores_risk_or_sealed_fields(world: World) -> None:
@@ -110,6 +117,19 @@ def test_a_new_supporter_of_the_unit_gets_the_next_write_and_the_old_one_loses_i
     world.roster.put(replace(OTHER_SUPPORTER, units_supported=("c71", "c72")))
     world.share(checkin_image(mood=3), event="MODIFY")
     assert {i["supporter_id"] for i in world.inbox_items()} == {OTHER_SUPPORTER.user_id}
+
+
+def test_a_supporter_whose_training_lapsed_is_sent_nothing_new(world: World) -> None:
+    # Given the unit's supporter's training lapsed the day before the check-in
+    lapsed = (NOW.date() - dt.timedelta(days=1)).isoformat()
+    world.roster.put(replace(SUPPORTER, training_valid_until=lapsed))
+    # When a member shares a check-in
+    world.share(checkin_image())
+    # Then no inbox gets it; renewed (valid today), the next write reaches them
+    assert world.inbox_items() == []
+    world.roster.put(replace(SUPPORTER, training_valid_until=NOW.date().isoformat()))
+    world.share(checkin_image(mood=3), event="MODIFY")
+    assert {i["supporter_id"] for i in world.inbox_items()} == {SUPPORTER.user_id}
 
 
 def test_members_and_counsellors_have_no_inbox(world: World) -> None:
@@ -282,3 +302,149 @@ def test_the_projector_handles_a_batch_of_stream_records(
 
         result(DynamoDBRecord(each))
     assert {i["member_id"] for i in world.inbox_items()} == {MEMBER.user_id, CLASSMATE.user_id}
+
+
+# --- the tags and note the member shared (share_ct, shared/peer_share.py) -----------------
+
+
+def test_the_tags_and_note_the_member_shared_reach_the_inbox(world: World) -> None:
+    # Given a member shares a check-in with tags and a note, sealed for the peer feature
+    image = checkin_image(share_ct=world.sealed_share(TAGS, NOTE))
+    assert world.share(image) == "projected"
+    # When the supporter opens the inbox
+    (item,) = world.http.get("/peer/inbox").json()["items"]
+    # Then they read the tags and the note, and still nothing clinical
+    assert (item["tags"], item["note"]) == (TAGS, NOTE)
+    assert not {"scores", "risk", "instruments", "energy", "reasons"} & set(item)
+    text = repr(item)
+    for clinical in ("severe", "phq9", "high", "cssrs"):
+        assert clinical not in text
+    # and marking it handled shows them too
+    handled = world.http.post(f"/peer/inbox/{item['id']}/handled").json()
+    assert (handled["tags"], handled["note"]) == (TAGS, NOTE)
+
+
+def test_shared_tags_and_note_are_stored_sealed_under_the_members_peer_key(
+    world: World,
+) -> None:
+    world.share(checkin_image(share_ct=world.sealed_share(TAGS, NOTE)))
+    (stored,) = world.inbox_items()
+    # Then the inbox item holds them only sealed, beside the plain fields
+    assert set(stored) <= ALLOWED, set(stored) - ALLOWED
+    assert {"tags_ct", "note_ct"} <= set(stored)
+    assert "share_ct" not in repr(world.items())
+    everything = json.dumps(world.items(), default=lambda v: bytes(v).decode("latin-1"))
+    for plain in (NOTE, *TAGS):
+        assert plain not in everything
+    # and they open with the member's peer key (item id: the shared day), for no one else
+    key = world.vault.key_for_reading(MEMBER.user_id)
+    assert key is not None
+    opened = world.vault.open_fields(
+        key, MEMBER.user_id, "shared#2026-11-24", stored, ["tags", "note"]
+    )
+    assert opened == {"tags": TAGS, "note": NOTE}
+    assert world.vault.key_for_reading(CLASSMATE.user_id) is None
+
+
+def test_a_share_sealed_for_another_member_does_not_open_and_the_day_still_projects(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.peer import projector
+
+    warnings: list[tuple[str, Any]] = []
+    counted: list[str] = []
+    monkeypatch.setattr(
+        projector.logger, "warning", lambda msg, **kw: warnings.append((msg, kw.get("extra")))
+    )
+    monkeypatch.setattr(projector.metrics, "add_metric", lambda **kw: counted.append(kw["name"]))
+    # Given a check-in whose share_ct was sealed for a classmate (copied onto this item)
+    foreign = world.sealed_share(TAGS, NOTE, member=CLASSMATE)
+    # When it is projected
+    assert world.share(checkin_image(share_ct=foreign)) == "projected"
+    # Then the day is in the inbox without tags and note
+    (item,) = world.http.get("/peer/inbox").json()["items"]
+    assert (item["mood"], item["tags"], item["note"]) == (2, [], None)
+    (stored,) = world.inbox_items()
+    assert not {"tags_ct", "note_ct"} & set(stored)
+    # and a warning without personal data was logged
+    ((message, extra),) = warnings
+    assert message == "shared tags and note could not be opened"
+    assert extra == {"error": "InvalidCiphertextException"}
+    assert counted == ["PeerShareUnreadable"]
+
+
+def test_a_share_for_another_day_does_not_open(world: World) -> None:
+    other_day = world.sealed_share(TAGS, NOTE, day="2026-11-23")
+    assert world.share(checkin_image(share_ct=other_day)) == "projected"
+    (item,) = world.http.get("/peer/inbox").json()["items"]
+    assert (item["tags"], item["note"]) == ([], None)
+
+
+def test_a_rewrite_without_tags_or_note_removes_them_from_the_inbox(world: World) -> None:
+    world.share(checkin_image(share_ct=world.sealed_share(TAGS, NOTE)))
+    world.share(checkin_image(mood=3), event="MODIFY")
+    (stored,) = world.inbox_items()
+    assert not {"tags_ct", "note_ct"} & set(stored)
+    (item,) = world.http.get("/peer/inbox").json()["items"]
+    assert (item["mood"], item["tags"], item["note"]) == (3, [], None)
+
+
+def test_a_warm_inbox_page_with_notes_reads_nothing_but_its_query(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two members' shared days with notes, and an inbox read once (keys cached)
+    world.share(checkin_image(share_ct=world.sealed_share(TAGS, NOTE)))
+    classmate = world.sealed_share([], "ok", member=CLASSMATE)
+    world.share(checkin_image(CLASSMATE, share_ct=classmate))
+    assert len(world.http.get("/peer/inbox").json()["items"]) == 2
+    calls: list[str] = []
+
+    def counting(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("get_item", "query", "batch_get_item"):
+        monkeypatch.setattr(world.db, name, counting(name, getattr(world.db, name)))
+    decrypts = world.kms.calls.get("decrypt", 0)
+    # When it is read again
+    items = world.http.get("/peer/inbox").json()["items"]
+    # Then one Query, no key read, no KMS call
+    assert {i["note"] for i in items} == {NOTE, "ok"}
+    assert calls == ["query"]
+    assert world.kms.calls.get("decrypt", 0) == decrypts
+
+
+def test_a_lambda_event_carries_share_ct_as_base64_and_it_opens(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+    from boto3.dynamodb.types import TypeSerializer
+
+    from functions.peer import projector
+
+    monkeypatch.setattr(projector, "projector", lambda: world.projector)
+    image = checkin_image(share_ct=world.sealed_share(TAGS, NOTE))
+    image = {k: v for k, v in image.items() if not isinstance(v, bytes)}
+    new_image = {k: TypeSerializer().serialize(v) for k, v in image.items()}
+    sealed = world.sealed_share(TAGS, NOTE)
+    new_image["share_ct"] = {"B": base64.b64encode(sealed).decode()}
+    projector.record_handler(
+        DynamoDBRecord(
+            {
+                "eventID": "1",
+                "eventName": "INSERT",
+                "dynamodb": {
+                    "Keys": {"user_id": {"S": MEMBER.user_id}, "date": {"S": "2026-11-24"}},
+                    "NewImage": new_image,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+        )
+    )
+    (item,) = world.http.get("/peer/inbox").json()["items"]
+    assert (item["tags"], item["note"]) == (TAGS, NOTE)

@@ -148,6 +148,10 @@ SIGNAL_SEALERS = (
     "functions.peer.",
 )
 SIGNAL_OPENER = "functions.crisis.intake."
+# A shared check-in's tags and note sealed for the peer feature (shared/peer_share.py).
+SHARE_PURPOSE = "peer-share"
+SHARE_SEALER = "functions.checkins.handler."
+SHARE_OPENER = "functions.peer.projector."
 
 
 def test_sealing_key_grants_name_the_functions_own_purpose_only() -> None:
@@ -167,6 +171,15 @@ def test_sealing_key_grants_name_the_functions_own_purpose_only() -> None:
                     assert actions == {"kms:Decrypt"}, (name, actions)
                 else:
                     assert handler.startswith(SIGNAL_SEALERS), (name, purpose)
+                    assert actions == {"kms:Encrypt"}, (name, actions)
+                continue
+            if purpose == SHARE_PURPOSE:
+                # Then shared tags and notes are sealed (Encrypt only) by the check-ins API,
+                # and opened (Decrypt only) by the inbox projector alone
+                if handler.startswith(SHARE_OPENER):
+                    assert actions == {"kms:Decrypt"}, (name, actions)
+                else:
+                    assert handler.startswith(SHARE_SEALER), (name, purpose)
                     assert actions == {"kms:Encrypt"}, (name, actions)
                 continue
             # Then it is conditioned on the feature the function belongs to
