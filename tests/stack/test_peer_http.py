@@ -80,6 +80,8 @@ def test_a_shared_check_in_reaches_the_assigned_supporter_only_and_the_reply_the
     checkin = {
         "mood": 2,
         "emotions": ["anxious"],
+        "tags": ["exams"],
+        "note": "Mock exams all week, can't sleep",
         "share_with_supporter": True,
         "instruments": {"phq9": [1, 1, 1, 1, 0, 0, 0, 0, 0]},
     }
@@ -89,6 +91,7 @@ def test_a_shared_check_in_reaches_the_assigned_supporter_only_and_the_reply_the
     # Then it shows the member, the mood and the emotions, and no score, answer or risk
     assert item["display_name"] == member.display_name
     assert (item["mood"], item["emotions"]) == (2, ["anxious"])
+    assert (item["tags"], item["note"]) == (["exams"], "Mock exams all week, can't sleep")
     assert not any(word in str(item).lower() for word in SCORES)
     # And the other class's supporter does not see it
     assert mine(inbox(api, world["other_supporter"]), member) == []
