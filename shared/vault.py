@@ -103,17 +103,26 @@ class Vault:
 
 class KeyItem:
     """A KeyStore on one item of the feature's own table, keyed by the member's id and a
-    fixed sort key: `{"user_id": <id>, <sort name>: <sort value>, "edk": <wrapped key>}`."""
+    fixed sort key: `{"user_id": <id>, <sort name>: <sort value>, "edk": <wrapped key>}`;
+    or, given `key_of`, on the item it names (the item also holds `user_id`)."""
 
-    def __init__(self, client: Any, table: str, sort_name: str, sort_value: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        sort_name: str = "",
+        sort_value: str = "",
+        *,
+        key_of: Callable[[str], dict[str, str]] | None = None,
+    ) -> None:
         self._db = client
         self._table = table
-        self._sort = (sort_name, sort_value)
+        self._key_of = key_of or (lambda user_id: {"user_id": user_id, sort_name: sort_value})
 
     def _key(self, user_id: str) -> dict[str, Any]:
         from shared.dynamo import to_item
 
-        return to_item({"user_id": user_id, self._sort[0]: self._sort[1]})
+        return to_item(self._key_of(user_id))
 
     def load_key(self, user_id: str) -> bytes | None:
         # Consistent: the loser of a race to make the key must see the winner's.
@@ -128,7 +137,7 @@ class KeyItem:
         try:
             self._db.put_item(
                 TableName=self._table,
-                Item=self._key(user_id) | {"edk": {"B": edk}},
+                Item=self._key(user_id) | {"user_id": {"S": user_id}, "edk": {"B": edk}},
                 ConditionExpression="attribute_not_exists(edk)",
             )
         except ClientError as error:

@@ -32,13 +32,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from shared.clock import utc_iso
 from shared.crisis.signals import severity_of
 from shared.dynamo import to_item
 from shared.errors import NotFound
 from shared.orgs.roster import RosterEntry
+from shared.vault import KeyItem
 
 PURPOSE = "peer"  # the peer feature's vault (shared/vault.py)
 SUPPORTER = "peer_supporter"
@@ -145,36 +144,12 @@ def new_concern(
     )
 
 
-class PeerKeys:
+class PeerKeys(KeyItem):
     """The member's wrapped peer data key (shared/vault.py's KeyStore), on one item of the
-    peer table: pk "member#<id>", sk "#key", `edk`."""
+    peer table: pk "member#<id>", sk "#key", `user_id`, `edk`."""
 
     def __init__(self, client: Any, table: str) -> None:
-        self._db = client
-        self._table = table
-
-    def _key(self, user_id: str) -> dict[str, Any]:
-        return to_item({"pk": member_pk(user_id), "sk": KEY_SK})
-
-    def load_key(self, user_id: str) -> bytes | None:
-        # Consistent: the loser of a race to make the key must see the winner's.
-        item = self._db.get_item(
-            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
-        ).get("Item")
-        return bytes(item["edk"]["B"]) if item else None
-
-    def store_key(self, user_id: str, edk: bytes) -> bool:
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item=self._key(user_id) | {"user_id": {"S": user_id}, "edk": {"B": edk}},
-                ConditionExpression="attribute_not_exists(edk)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        super().__init__(client, table, key_of=lambda u: {"pk": member_pk(u), "sk": KEY_SK})
 
 
 class ConcernsRepository:
