@@ -32,14 +32,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from functions.peer.keys import member_pk
 from shared.clock import utc_iso
 from shared.crisis.signals import severity_of
 from shared.dynamo import to_item
 from shared.errors import NotFound
 from shared.orgs.roster import RosterEntry
-from shared.vault import KeyItem
 
-PURPOSE = "peer"  # the peer feature's vault (shared/vault.py)
 SUPPORTER = "peer_supporter"
 MEMBER = "member"
 MAX_NOTE_CHARS = 500
@@ -47,15 +46,10 @@ MAX_NOTE_CHARS = 500
 CONCERN = "peer_concern"
 URGENT_CONCERN = "peer_concern_urgent"
 LEVELS = {code: severity_of(code) for code in (CONCERN, URGENT_CONCERN)}
-KEY_SK = "#key"  # the member's wrapped peer data key, in their partition
 ACKNOWLEDGEMENT = (
     "Thank you for looking out for them. Your concern has been passed on to the people "
     "who can help. If they are in danger right now, call emergency services or a crisis line."
 )
-
-
-def member_pk(member_id: str) -> str:
-    return f"member#{member_id}"
 
 
 def concern_sk(concern_id: str) -> str:
@@ -142,14 +136,6 @@ def new_concern(
         note=note or None,
         created_at=now,
     )
-
-
-class PeerKeys(KeyItem):
-    """The member's wrapped peer data key (shared/vault.py's KeyStore), on one item of the
-    peer table: pk "member#<id>", sk "#key", `user_id`, `edk`."""
-
-    def __init__(self, client: Any, table: str) -> None:
-        super().__init__(client, table, key_of=lambda u: {"pk": member_pk(u), "sk": KEY_SK})
 
 
 class ConcernsRepository:

@@ -22,14 +22,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from functions.peer.concerns import (
     ACKNOWLEDGEMENT,
     MAX_NOTE_CHARS,
-    PURPOSE,
     SUPPORTER,
     ConcernsRepository,
-    PeerKeys,
     People,
     assigned_member,
     new_concern,
 )
+from functions.peer.keys import PURPOSE, PeerKeys
 from shared import aws
 from shared.audit import AuditLog
 from shared.errors import NotFound

@@ -41,10 +41,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.peer.concerns import KEY_SK, PURPOSE, PeerKeys
-from functions.peer.repository import (
+from functions.peer.keys import (
+    KEY_SK,
     META,
+    PURPOSE,
     SHARED_SEALED,
+    PeerKeys,
     conv_pk,
     inbox_pk,
     member_pk,

@@ -142,7 +142,7 @@ def _error_code(error: Exception) -> str:
 
 @cache
 def projector() -> Projector:  # pragma: no cover - production wiring
-    from functions.peer.concerns import PURPOSE, PeerKeys
+    from functions.peer.keys import PURPOSE, PeerKeys
     from functions.peer.settings import PeerSettings
     from shared import aws
     from shared.orgs.roster import roster

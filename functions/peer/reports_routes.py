@@ -23,8 +23,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from functions.peer.concerns import PURPOSE, PeerKeys
 from functions.peer.concerns_routes import audit_log
+from functions.peer.keys import PURPOSE, PeerKeys
 from functions.peer.repository import OPEN, RESOLVED, Conversation, PeerRepository
 from functions.peer.settings import PeerSettings
 from shared import aws

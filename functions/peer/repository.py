@@ -7,7 +7,7 @@ open reports carry its keys.
 
     pk                     sk                             what
     member#<member>        #key                           the member's wrapped peer data key
-                                                          (concerns.PeerKeys)
+                                                          (keys.PeerKeys)
     member#<member>        concern#<id>                   a supporter's concern (concerns.py)
     member#<member>        shared#<day>                   a shared check-in: `mood`, the
                                                           `supporters` it was projected to,
@@ -54,6 +54,19 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.peer.keys import (
+    META,
+    SHARED_SEALED,
+    client_sk,
+    conv_pk,
+    conv_sk,
+    inbox_pk,
+    item_sk,
+    member_pk,
+    need_pk,
+    shared_sk,
+    user_pk,
+)
 from functions.peer.logic import SharedCheckin, falling, inbox_item_id, need_key
 from shared.clock import utc_iso
 from shared.dynamo import from_item, serialize, to_item
@@ -61,47 +74,9 @@ from shared.peer_share import Shared
 from shared.vault import Vault
 
 NEED_INDEX = "ByNeed"
-META = "#meta"
 OPEN, HANDLED, RESOLVED = "open", "handled", "resolved"
 RATE_TTL = timedelta(minutes=2)
 TREND_LOOKBACK = 1
-SHARED_SEALED = ("tags", "note")  # sealed under the member's peer key, item id shared#<day>
-
-
-def member_pk(member_id: str) -> str:
-    return f"member#{member_id}"
-
-
-def inbox_pk(supporter_id: str) -> str:
-    return f"inbox#{supporter_id}"
-
-
-def item_sk(item_id: str) -> str:
-    return f"item#{item_id}"
-
-
-def shared_sk(day: str) -> str:
-    return f"shared#{day}"
-
-
-def need_pk(supporter_id: str, status: str) -> str:
-    return f"inbox#{supporter_id}#{status}"
-
-
-def conv_pk(conversation_id: str) -> str:
-    return f"conv#{conversation_id}"
-
-
-def user_pk(user_id: str) -> str:
-    return f"user#{user_id}"
-
-
-def conv_sk(conversation_id: str) -> str:
-    return f"conv#{conversation_id}"
-
-
-def client_sk(sender_id: str, client_id: str) -> str:
-    return f"client#{sender_id}#{client_id}"
 
 
 def _code(error: ClientError) -> str:

@@ -28,7 +28,8 @@ from fastapi import Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from functions.peer import concerns_routes, reports_routes
-from functions.peer.concerns import PURPOSE, PeerKeys, assigned_member
+from functions.peer.concerns import assigned_member
+from functions.peer.keys import PURPOSE, PeerKeys
 from functions.peer.logic import (
     MESSAGES_PER_MINUTE,
     WARNING_ADVICE,
@@ -72,7 +73,6 @@ from shared.http import create_app, problem, problem_responses
 from shared.identity import Identity
 from shared.orgs.access import require_role
 from shared.orgs.roster import RosterEntry, roster
-from shared.risk import CRISIS_LEVELS
 from shared.routing import Caller, Now
 from shared.settings import settings
 from shared.signing_keys import SigningKeys, signing_keys
@@ -397,6 +397,8 @@ def _send(
         ],
     )
     if sender.user_id == conversation.member_id:
+        from shared.risk import CRISIS_LEVELS  # loaded with the lexicon anyway; not at cold start
+
         if level in CRISIS_LEVELS:
             out.crisis_resources = lines(identity, moment)
         if support_requested(level, conversation.org_id):

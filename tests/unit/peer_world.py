@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 from functions.peer import reports_routes, routes
-from functions.peer.concerns import PURPOSE, PeerKeys
+from functions.peer.keys import PURPOSE, PeerKeys
 from functions.peer.projector import Projector
 from functions.peer.repository import PeerRepository
 from shared.dynamo import from_item

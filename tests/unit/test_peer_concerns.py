@@ -12,12 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from functions.peer import concerns_routes
-from functions.peer.concerns import (
-    ACKNOWLEDGEMENT,
-    PURPOSE,
-    ConcernsRepository,
-    PeerKeys,
-)
+from functions.peer.concerns import ACKNOWLEDGEMENT, ConcernsRepository
+from functions.peer.keys import PURPOSE, PeerKeys
 from shared.dynamo import from_item
 from shared.http import create_app
 from shared.identity import Identity, current_identity
