@@ -347,7 +347,7 @@ def measure_inbox(bench: Bench, rng: random.Random) -> tuple[dict[str, Any], Tar
         import_module("shared.envelope").KeyRing(
             setup_client("kms", bench.stack), bench.stack["sealing_key_id"], "peer"
         ),
-        import_module("functions.peer.concerns").PeerKeys(bench.setup_db, bench.tables["peer"]),
+        import_module("functions.peer.keys").PeerKeys(bench.setup_db, bench.tables["peer"]),
     )
     projector = projector_module.Projector(
         peer.PeerRepository(bench.setup_db, bench.tables["peer"], vault),
@@ -649,7 +649,7 @@ def stream_records(
 def _inbox_sizes(bench: Bench, supporters: list[str]) -> int:
     """Inbox items of the supporters (read with an uncounted client)."""
     to_item = import_module("shared.dynamo").to_item
-    inbox_pk = import_module("functions.peer.repository").inbox_pk
+    inbox_pk = import_module("functions.peer.keys").inbox_pk
     total = 0
     for supporter in supporters:
         total += int(
