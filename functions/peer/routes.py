@@ -457,13 +457,15 @@ def reply(
     responses=ERRORS,
     summary="Mark a shared check-in as handled",
 )
-def handled(supporter: Supporter, item_id: ItemId, repo: Repo, now: Now) -> InboxItem:
+def handled(supporter: Supporter, item_id: ItemId, repo: Repo, log: Log, now: Now) -> InboxItem:
     item = _visible(supporter, repo.inbox_item(supporter.user_id, item_id))
     moment = now()
     if item["status"] != HANDLED:
         repo.mark_handled(item, moment)
         item = item | {"status": HANDLED, "handled_at": utc_iso(moment)}
     (opened,) = repo.open_shared([item])
+    # The answer shows the shared check-in again: a read the member sees in their log.
+    _audit_read(log, supporter, item["member_id"], "peer_inbox.handled", item_id, moment)
     return _inbox_item(opened)
 
 

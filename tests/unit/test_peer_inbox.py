@@ -255,6 +255,9 @@ def test_handled_items_move_to_the_handled_list(world: World) -> None:
     assert world.http.get("/peer/inbox?status=open").json()["items"] == []
     (item,) = world.http.get("/peer/inbox?status=handled").json()["items"]
     assert item["id"] == item_id
+    # And marking it handled is in the member's access log like a read
+    handled = [r for r in world.audit.records if r["action"] == "peer_inbox.handled"]
+    assert [(r["subject_id"], r["target_id"]) for r in handled] == [(MEMBER.user_id, item_id)]
 
 
 def test_a_bad_status_is_422_problem_json(world: World) -> None:
