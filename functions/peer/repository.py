@@ -271,18 +271,16 @@ class PeerRepository:
                 response = self._db.batch_write_item(RequestItems=pending)
                 pending = response.get("UnprocessedItems") or {}
 
-    # ---- the inbox (read by supporters) -------------------------------------------------
-
-    def inbox_page(
-        self, supporter_id: str, status: str, limit: int, start_key: dict[str, Any] | None
+    def _need_page(
+        self, key: str, forward: bool, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One Query on ByNeed: the supporter's items of `status`, in the order of need."""
+        """One Query on ByNeed for one `need_pk`: a page and where the next begins."""
         args: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": NEED_INDEX,
             "KeyConditionExpression": "need_pk = :p",
-            "ExpressionAttributeValues": to_item({":p": need_pk(supporter_id, status)}),
-            "ScanIndexForward": True,
+            "ExpressionAttributeValues": to_item({":p": key}),
+            "ScanIndexForward": forward,
             "Limit": limit,
         }
         if start_key:
@@ -292,6 +290,14 @@ class PeerRepository:
         return [from_item(i) for i in response.get("Items", [])], (
             from_item(last) if last else None
         )
+
+    # ---- the inbox (read by supporters) -------------------------------------------------
+
+    def inbox_page(
+        self, supporter_id: str, status: str, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One Query on ByNeed: the supporter's items of `status`, in the order of need."""
+        return self._need_page(need_pk(supporter_id, status), True, limit, start_key)
 
     def inbox_item(self, supporter_id: str, item_id: str) -> dict[str, Any] | None:
         found = self._db.get_item(
@@ -704,21 +710,7 @@ class PeerRepository:
         self, org_id: str, limit: int, start_key: dict[str, Any] | None
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """One Query on ByNeed: the organisation's open reports, newest first."""
-        args: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": NEED_INDEX,
-            "KeyConditionExpression": "need_pk = :p",
-            "ExpressionAttributeValues": to_item({":p": f"reports#{org_id}#{OPEN}"}),
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if start_key:
-            args["ExclusiveStartKey"] = to_item(start_key)
-        response = self._db.query(**args)
-        last = response.get("LastEvaluatedKey")
-        return [from_item(i) for i in response.get("Items", [])], (
-            from_item(last) if last else None
-        )
+        return self._need_page(f"reports#{org_id}#{OPEN}", False, limit, start_key)
 
     def report(self, conversation_id: str, report_id: str) -> dict[str, Any] | None:
         found = self._db.get_item(

@@ -30,19 +30,20 @@ from tests.support.fakes import (
 )
 from tests.support.moto_cloud import fresh_name, moto_clients
 from tests.support.tables import create_table
+from tests.unit.peer_world import (
+    COUNSELLOR,
+    MEMBER,
+    ORG,
+    OTHER_ORG,
+    OTHER_SUPPORTER,
+    SUPPORTER,
+)
+from tests.unit.peer_world import ELSEWHERE as CLASSMATE_ELSEWHERE
 
-ORG, OTHER_ORG = "school", "company"
 NOW = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
 NOTE = "她这周一直一个人坐着，说不想回家"
 
-SUPPORTER = RosterEntry(ORG, "sup-1", "peer_supporter", "Li Wei", True, "c71", None, None, ("c71",))
-OTHER_SUPPORTER = RosterEntry(
-    ORG, "sup-2", "peer_supporter", "Zhao", True, "c72", None, None, ("c72",)
-)
-MEMBER = RosterEntry(ORG, "mem-1", "member", "Xiao Ming", True, "c71")
-CLASSMATE_ELSEWHERE = RosterEntry(ORG, "mem-2", "member", "Xiao Hong", True, "c72")
 REMOVED_MEMBER = RosterEntry(ORG, "mem-3", "member", "Gone", False, "c71")
-COUNSELLOR = RosterEntry(ORG, "cou-1", "counsellor", "Ms Wang", True, "school")
 FOREIGN_MEMBER = RosterEntry(OTHER_ORG, "mem-9", "member", "Elsewhere", True, "c71")
 
 
