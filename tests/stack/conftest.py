@@ -17,7 +17,9 @@ from tests.support.passwords import policy_password
 
 @pytest.fixture(scope="session")
 def api(local_cloud: dict[str, Any]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=local_cloud["api_url"] + "/", timeout=30) as client:
+    # 60 s: on a 2-core machine a function's first request can wait for its emulated
+    # container while stream consumers start theirs (30 s was hit once, by the matrix).
+    with httpx.Client(base_url=local_cloud["api_url"] + "/", timeout=60) as client:
         yield client
 
 
