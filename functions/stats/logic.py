@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from functions.stats.counting import ACK_BUCKETS, MOODS, TIERS, bucket_bounds, median_bucket
-from functions.stats.suppression import THRESHOLD, Group, is_small, suppress
+from shared.suppression import THRESHOLD, Group, is_small, suppress
 
 ROOT = ""  # the organisation's node id
 CHECKIN_CELLS = ("checkins", *(f"mood_{m}" for m in MOODS), *(f"tier_{t}" for t in TIERS))

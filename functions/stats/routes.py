@@ -21,7 +21,7 @@ from functions.stats.config import StatsSettings
 from functions.stats.keys import DAY, parse_month, parse_week, whole_period
 from functions.stats.models import StatsReport
 from functions.stats.repository import OrgsReader, StatsStore
-from functions.stats.suppression import THRESHOLD
+from shared.suppression import THRESHOLD
 from shared import aws
 from shared.errors import InvalidInput, NotFound
 from shared.http import create_app, problem_responses

@@ -101,6 +101,43 @@ TEMPLATES: Mapping[str, Template] = {
             "en": Text("{title}", "A new announcement from your organisation"),
         },
     ),
+    # A screening campaign opened for the member's class or team, and the one reminder
+    # before it closes: the lock screen never says what it screens for.
+    "campaign": Template(
+        route="campaigns",
+        generic={
+            "zh-CN": Text("新的问卷", "你有一份新的问卷可以填写"),
+            "en": Text("New questionnaire", "You have a new questionnaire to fill in"),
+        },
+        full={
+            "zh-CN": Text("{title}", "你有一份新的问卷可以填写"),
+            "en": Text("{title}", "You have a new questionnaire to fill in"),
+        },
+    ),
+    "campaign_reminder": Template(
+        route="campaigns",
+        generic={
+            "zh-CN": Text("问卷即将截止", "还有一份问卷等你填写"),
+            "en": Text("Questionnaire closing soon", "A questionnaire is still waiting for you"),
+        },
+        full={
+            "zh-CN": Text("{title}", "问卷即将截止，还有一份等你填写"),
+            "en": Text("{title}", "Closing soon: a questionnaire is still waiting for you"),
+        },
+    ),
+    # 24 h and 1 h before a booked appointment; `time` is the local start ("周三 14:00").
+    # Generic text never says with whom or what kind of appointment.
+    "appointment_reminder": Template(
+        route="appointments",
+        generic={
+            "zh-CN": Text("预约提醒", "你有一个即将到来的预约"),
+            "en": Text("Appointment reminder", "You have an appointment coming up"),
+        },
+        full={
+            "zh-CN": Text("预约提醒", "你的预约在{time}"),
+            "en": Text("Appointment reminder", "Your appointment is at {time}"),
+        },
+    ),
     "counsellor_alert": Template(
         route="cases",
         generic={

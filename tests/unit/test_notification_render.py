@@ -20,7 +20,7 @@ from shared.notifications.render import (
     render,
 )
 
-PARAMS = {"sender_name": "Zhang", "title": "Exam week opening hours"}
+PARAMS = {"sender_name": "Zhang", "title": "Exam week opening hours", "time": "Wed 14:00"}
 # Words safe-messaging guidance keeps out of notifications. English as whole words
 # (so "diet" or "skill" would not trip it), Chinese as substrings.
 DENIED_EN = re.compile(
@@ -56,6 +56,9 @@ def test_every_category_has_generic_text_in_both_locales_and_full_where_offered(
         "announcement",
         "counsellor_alert",
         "safety",
+        "campaign",
+        "campaign_reminder",
+        "appointment_reminder",
     }
     for template in TEMPLATES.values():
         assert set(template.generic) == set(LANGS)
@@ -97,6 +100,9 @@ def test_chinese_and_english_texts_differ_and_are_in_their_script(category: str)
         ("announcement", "inbox"),
         ("counsellor_alert", "cases"),
         ("safety", "safety"),
+        ("campaign", "campaigns"),
+        ("campaign_reminder", "campaigns"),
+        ("appointment_reminder", "appointments"),
     ],
 )
 def test_each_category_opens_its_route_whatever_the_preview(category: str, route: str) -> None:
@@ -364,3 +370,13 @@ def test_template_placeholders_are_only_known_parameters() -> None:
     assert names == {"sender_name", "title"}
     generic = [text for _, _, preview, text in all_texts() if preview == "generic"]
     assert not any("{" in text for text in generic)
+
+
+def test_an_appointment_reminder_names_the_local_time_only_in_full() -> None:
+    # Given a reminder of an appointment at Wed 14:00
+    # When rendered generically and in full
+    generic = render("appointment_reminder", "en", "generic", PARAMS)
+    full = render("appointment_reminder", "zh-CN", "full", {"time": "周三 14:00"})
+    # Then only the full text has the time, and neither says what kind of appointment
+    assert "14:00" not in generic.body
+    assert full.body == "你的预约在周三 14:00"

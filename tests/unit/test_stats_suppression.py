@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.stats.suppression import Group, suppress
+from shared.suppression import Group, suppress
 
 
 def test_a_count_of_four_is_suppressed_and_five_is_not() -> None:
