@@ -367,7 +367,7 @@ def test_template_placeholders_are_only_known_parameters() -> None:
     }
     # When their placeholders are listed
     # Then they are the documented parameters, and generic texts have none
-    assert names == {"sender_name", "title"}
+    assert names == {"sender_name", "title", "time"}
     generic = [text for _, _, preview, text in all_texts() if preview == "generic"]
     assert not any("{" in text for text in generic)
 
