@@ -27,6 +27,8 @@ TABLE_OUTPUTS = {
     "cases": "CasesTableName",
     "peer": "PeerTableName",
     "stats": "StatsTableName",
+    "campaigns": "CampaignsTableName",
+    "appointments": "AppointmentsTableName",
 }
 
 
@@ -81,6 +83,10 @@ def describe(
             "peer_projector": outputs["PeerInboxProjectorFunctionName"],
             "stats": outputs["StatsFunctionName"],
             "stats_aggregator": outputs["StatsAggregatorFunctionName"],
+            "campaigns": outputs["CampaignsFunctionName"],
+            "campaign_announcer": outputs["CampaignAnnouncerFunctionName"],
+            "appointments": outputs["AppointmentsFunctionName"],
+            "appointment_reminders": outputs["AppointmentRemindersFunctionName"],
         },
         "notify_queues": {
             "requests": outputs["NotifyQueueUrl"],

@@ -279,7 +279,10 @@ def targets(rule: Rule, w: World) -> Sequence[Target | None]:
             params = {"org_id": org_id, "unit_id": unit, "date": OVERRIDE_DAY}
             params["user_id"] = w.ids[f"{key}-leaver"] if method == "DELETE" else person
             params["id"] = w.ids[f"{key}-import"]
-            found.append(Target(key, params, org_id=org_id, exists=_known(path, params)))
+            params["member_id"] = w.user_ids["mei"] if key == "school" else person
+            # No fixture makes a campaign: its id is an import's, which no campaign has.
+            exists = _known(path, params) and "/campaigns/{id}" not in path
+            found.append(Target(key, params, org_id=org_id, exists=exists))
         return found
     if "{case_id}" in path:
         return [Target(k, {"case_id": w.ids[f"{k}-case"]}, org_id=o) for k, o in _ORGS]
@@ -347,6 +350,10 @@ def probe(rule: Rule, target: Target | None) -> dict[str, Any]:
         ("PATCH", "/orgs/{org_id}/units/{unit_id}"): {"name": 5},
         ("PATCH", "/orgs/{org_id}/people/{user_id}"): {"role": "emperor"},
         ("POST", "/resources"): {},
+        ("PUT", "/counsellors/me/availability"): {"slot_minutes": "fifty"},
+        ("POST", "/counsellors/me/appointments/{id}/outcome"): {"outcome": "maybe"},
+        ("PUT", "/counsellors/me/appointments/{id}/link"): {"case_id": 5},
+        ("PATCH", "/appointments/{id}"): {"starts_at": "soon"},
     }
     if rule.key == ("POST", "/orgs/{org_id}/imports"):
         return {"content": b"not,a,roster\n", "headers": {"Content-Type": "text/csv"}}
@@ -365,6 +372,7 @@ NO_BODY = {
     ("POST", "/notifications/{id}/read"),
     ("POST", "/cases/{case_id}/ack"),
     ("POST", "/peer/reports/{id}/resolve"),
+    ("POST", "/counsellors/me/calendar-token"),
 }
 
 

@@ -28,6 +28,8 @@ Access kinds (`Rule.access`):
   id, the case's or the member's organisation), or of their own organisation when the
   route names none (`GET /cases`).
 - `admin`: an org admin of the target's organisation (or their own).
+- `counsellor`: a counsellor of their own organisation, on their own things (their
+  availability, appointments and calendar feed: `/counsellors/me/...`).
 
 Refusals: another organisation's ids always answer 404 (nothing says they exist); a
 caller of the same organisation without the role gets `refusal` (403 from the roster
@@ -58,6 +60,7 @@ Access = Literal[
     "party",
     "staff",
     "admin",
+    "counsellor",
 ]
 Role = Literal["member", "peer_supporter", "counsellor", "org_admin"]
 
@@ -66,6 +69,7 @@ ROLES_OF: dict[str, frozenset[str]] = {
     "peer_supporter": frozenset({"peer_supporter"}),
     "staff": frozenset({"counsellor", "org_admin"}),
     "admin": frozenset({"org_admin"}),
+    "counsellor": frozenset({"counsellor"}),
     "member": frozenset({"member"}),
     "party": frozenset({"member", "peer_supporter"}),
 }
@@ -243,6 +247,49 @@ POLICY: tuple[Rule, ...] = tuple(
         "GET /orgs/{org_id}/stats/weekly",
         "GET /orgs/{org_id}/stats/monthly",
     )
+    # campaigns: admins open them, the organisation's staff read them and follow up
+    + _rules("admin", 403, "POST /orgs/{org_id}/campaigns", "GET /orgs/{org_id}/campaigns/{id}/stats")
+    + _rules(
+        "staff",
+        403,
+        "GET /orgs/{org_id}/campaigns",
+        "GET /orgs/{org_id}/campaigns/{id}",
+        "GET /orgs/{org_id}/campaigns/{id}/followups",
+        "PUT /orgs/{org_id}/campaigns/{id}/guardian-consents/{member_id}",
+    )
+    # campaigns: a member takes part in their own audience's campaigns (others: 403)
+    + _rules(
+        "member",
+        403,
+        "GET /me/campaigns",
+        "POST /me/campaigns/{id}/consent",
+        "POST /me/campaigns/{id}/responses",
+        "GET /me/campaigns/{id}/result",
+    )
+    # appointments: members book with their organisation's counsellors (others: 403)
+    + _rules(
+        "member",
+        403,
+        "GET /appointments/slots",
+        "GET /appointments",
+        "POST /appointments",
+        "PATCH /appointments/{id}",
+        "DELETE /appointments/{id}",
+    )
+    # appointments: a counsellor's own availability, appointments and calendar feed
+    + _rules(
+        "counsellor",
+        403,
+        "GET /counsellors/me/availability",
+        "PUT /counsellors/me/availability",
+        "GET /counsellors/me/appointments",
+        "POST /counsellors/me/appointments/{id}/outcome",
+        "PUT /counsellors/me/appointments/{id}/link",
+        "POST /counsellors/me/calendar-token",
+        "DELETE /counsellors/me/calendar-token",
+    )
+    # the feed is read by calendar apps with its own revocable token, not a bearer token
+    + _rules("public", 404, "GET /counsellors/me/calendar.ics")
     # resources: the directory for everyone, an organisation's own entries for its people
     + _rules("signed_in", 404, "GET /resources", "GET /resources/crisis")
     + _rules("in_org", 404, "GET /resources/{id}")

@@ -199,6 +199,8 @@ def test_no_function_may_touch_another_features_table() -> None:
         "ScreeningsTable": "screenings",
         "PeerTable": "peer",
         "StatsTable": "stats",
+        "CampaignsTable": "screenings",
+        "AppointmentsTable": "appointments",
     }
     # Other functions may read the roster and the rota through shared/orgs, and only read.
     readers = {"OrgsTable": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}}
