@@ -26,12 +26,14 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
         "crisis",
         "peer",
         "stats",
+        "appointments",
     )
 } | {
     "orgs_roster": ("functions.orgs.roster_handler", "functions.orgs.roster_app"),
     "orgs_rota": ("functions.orgs.rota_handler", "functions.orgs.rota_app"),
     "crisis_members": ("functions.crisis.members_handler", "functions.crisis.members_app"),
     "crisis_help": ("functions.crisis.help_handler", "functions.crisis.help_app"),
+    "campaigns": ("functions.screenings.campaigns_handler", "functions.screenings.campaign_routes"),
 }
 
 

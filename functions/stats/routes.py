@@ -21,7 +21,6 @@ from functions.stats.config import StatsSettings
 from functions.stats.keys import DAY, parse_month, parse_week, whole_period
 from functions.stats.models import StatsReport
 from functions.stats.repository import OrgsReader, StatsStore
-from shared.suppression import THRESHOLD
 from shared import aws
 from shared.errors import InvalidInput, NotFound
 from shared.http import create_app, problem_responses
@@ -29,6 +28,7 @@ from shared.orgs.access import require_role
 from shared.orgs.roster import RosterEntry
 from shared.routing import Caller
 from shared.settings import settings
+from shared.suppression import THRESHOLD
 
 MAX_ORG_ID = 64
 MAX_UNIT_ID = 64

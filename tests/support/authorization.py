@@ -248,7 +248,9 @@ POLICY: tuple[Rule, ...] = tuple(
         "GET /orgs/{org_id}/stats/monthly",
     )
     # campaigns: admins open them, the organisation's staff read them and follow up
-    + _rules("admin", 403, "POST /orgs/{org_id}/campaigns", "GET /orgs/{org_id}/campaigns/{id}/stats")
+    + _rules(
+        "admin", 403, "POST /orgs/{org_id}/campaigns", "GET /orgs/{org_id}/campaigns/{id}/stats"
+    )
     + _rules(
         "staff",
         403,
