@@ -14,7 +14,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import calls, cold, crisis_hops, notify_sender, peer_stats, reminders, roster_import
+from bench import (
+    calls,
+    campaigns_appointments,
+    cold,
+    crisis_hops,
+    notify_sender,
+    peer_stats,
+    reminders,
+    roster_import,
+)
 from bench.calls import Target
 from bench.cold import MissingTool, verdict
 from local.cloud import bring_up
@@ -67,6 +76,11 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
             "calls counted)"
         )
         peer, peer_targets = peer_stats.measure(stack, scenario.recorder)
+        print(
+            "\n== Campaigns and appointments (booking warm; a campaign opened for "
+            f"{campaigns_appointments.SCHOOL_MEMBERS:,} members; in-process, calls counted)"
+        )
+        issue12, issue12_targets = campaigns_appointments.measure(stack, scenario.recorder)
     finally:
         emulator.stop()
     cold = [r for r in scenario.rows if r.phase == "cold"]
@@ -82,6 +96,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         "notification_sender": sender,
         "crisis_hops": crisis,
         "peer_network": peer,
+        "campaigns_appointments": issue12,
     }
     return data, [
         *scenario.targets(),
@@ -91,6 +106,7 @@ def aws_calls() -> tuple[dict[str, Any], list[Target]]:
         sender_target,
         crisis_target,
         *peer_targets,
+        *issue12_targets,
     ]
 
 
