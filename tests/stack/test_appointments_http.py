@@ -110,7 +110,7 @@ def world(
 def publish(api: httpx.Client, counsellor: dict[str, str], start: dt.datetime) -> None:
     """Hours for one slot on that local weekday (and nothing else)."""
     end = (start + dt.timedelta(minutes=50)).strftime("%H:%M")
-    weekly = {day: [] for day in DAYS}
+    weekly: dict[str, list[dict[str, str]]] = {day: [] for day in DAYS}
     weekly[DAYS[start.weekday()]] = [
         {"start": start.strftime("%H:%M"), "end": "24:00" if end == "00:00" else end}
     ]
