@@ -28,7 +28,9 @@ from typing import Any, Protocol
 
 # The action's first part -> the kind of data the member sees. The peer feature's
 # supporter-inbox reads are "peer_inbox.read" (and ".reply"), a counsellor's read of a
-# reported message "peer_report.read"; staff exports, "export.<what>".
+# reported message "peer_report.read"; staff exports, "export.<what>"; a counsellor's
+# read of a campaign's follow-up list "campaign_followups.read", of their appointments
+# "appointments.read".
 KINDS: dict[str, str] = {
     "case": "case",
     "safety_plan": "safety_plan",
@@ -37,6 +39,9 @@ KINDS: dict[str, str] = {
     "people": "roster_entry",
     "peer_inbox": "checkin_shared",
     "peer_report": "reported_message",
+    "campaign_followups": "screening_followup",
+    "campaign_guardian_consent": "guardian_consent",
+    "appointments": "appointment",
     "export": "export",
 }
 OTHER_KIND = "other"

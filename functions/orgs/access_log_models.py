@@ -15,6 +15,9 @@ Kind = Literal[
     "checkin_shared",
     "reported_message",
     "export",
+    "screening_followup",
+    "guardian_consent",
+    "appointment",
     "other",
 ]
 
