@@ -20,6 +20,7 @@ ZONES = {DEMO_ORG: ("Asia/Shanghai", "zh-CN"), SECOND_ORG: ("Europe/London", "en
 DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("mei", "member", DEMO_ORG),
     ("lei", "member", DEMO_ORG),
+    ("jun", "member", DEMO_ORG),
     ("peer-zhang", "peer_supporter", DEMO_ORG),
     ("counsellor-wang", "counsellor", DEMO_ORG),
     ("admin-li", "org_admin", DEMO_ORG),

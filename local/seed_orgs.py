@@ -1,10 +1,11 @@
 """Demo organisations: the school's tree, roster, training, supervision, supporters and rota.
 
 Demo School (Asia/Shanghai): school → Grade 7 → Class 7-1 and Class 7-2; mei and lei
-in Class 7-1; peer-zhang trained, supervised by counsellor-wang and assigned to Class
-7-1; counsellors wang and liu take days and nights in turn, officer-zhao is the duty
-officer; the rota covers every hour. Demo Works (Europe/London, a zone with summer
-time) has one admin, so a client can see another organisation's ids answer 404.
+in Class 7-1, jun in Class 7-2; peer-zhang trained, supervised by counsellor-wang and
+assigned to Class 7-1; counsellors wang and liu take days and nights in turn,
+officer-zhao is the duty officer; the rota covers every hour. Demo Works
+(Europe/London, a zone with summer time) has one admin, so a client can see another
+organisation's ids answer 404.
 Safe to repeat: items are written with fixed ids and overwritten.
 """
 
@@ -29,10 +30,11 @@ SCHOOL_UNITS = (
     ("class-7-2", "Class 7-2", "class", "grade-7"),
 )
 WORKS_UNITS = (("works", "Demo Works", "company", None),)
-UNIT_OF = {"mei": "class-7-1", "lei": "class-7-1", "peer-zhang": "class-7-1"}
+UNIT_OF = {"mei": "class-7-1", "lei": "class-7-1", "jun": "class-7-2", "peer-zhang": "class-7-1"}
 DISPLAY = {
     "mei": "Mei 美",
     "lei": "Lei 蕾",
+    "jun": "Jun 君",
     "peer-zhang": "Zhang 张",
     "counsellor-wang": "Counsellor Wang 王老师",
     "counsellor-liu": "Counsellor Liu 刘老师",

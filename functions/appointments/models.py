@@ -103,8 +103,8 @@ class AvailabilityOut(BaseModel):
     gap_minutes: int
     exceptions: list[DateException]
     modes: list[Mode]
-    version: int
-    updated_at: str
+    version: int = Field(description="0 before the first PUT")
+    updated_at: str | None = Field(description="Null before the first PUT")
 
 
 class Slot(BaseModel):

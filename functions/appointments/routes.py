@@ -54,6 +54,7 @@ from functions.appointments.models import (
     RescheduleIn,
     Slot,
     SlotList,
+    Weekly,
 )
 from functions.appointments.repository import (
     ATTENDED,
@@ -362,12 +363,27 @@ def put_availability(
     "/counsellors/me/availability",
     response_model=AvailabilityOut,
     responses=ERRORS,
-    summary="Your published availability (404 before the first)",
+    summary="Your published availability",
+    description=(
+        "Before the first `PUT` (or after moving organisation): an empty week with the "
+        "defaults, `version` 0 and `updated_at` null, so no member can book you yet."
+    ),
 )
-def get_availability(me: Counsellor, repo: Repo) -> AvailabilityOut:
+def get_availability(me: Counsellor, repo: Repo, zones: Zones) -> AvailabilityOut:
     availability = repo.availability(me.user_id)
     if availability is None or availability.org_id != me.org_id:
-        raise NotFound("No availability published yet.")
+        empty = AvailabilityIn(weekly=Weekly())
+        return AvailabilityOut(
+            counsellor_id=me.user_id,
+            time_zone=zones.zone(me.org_id),
+            weekly={d: [] for d in DAYS},
+            slot_minutes=empty.slot_minutes,
+            gap_minutes=empty.gap_minutes,
+            exceptions=[],
+            modes=list(empty.modes),
+            version=0,
+            updated_at=None,
+        )
     return _availability_out(availability)
 
 

@@ -21,12 +21,10 @@ import httpx
 import icalendar
 import pytest
 
-from functions.orgs.repository import OrgsRepository
-from local.seed import make_user
+from tests.support.appointments_stack import roster_people
 from tests.support.crisis_stack import client, until
-from tests.support.passwords import policy_password
 
-ORG, ZONE, UNIT = "demo-school", "Asia/Shanghai", "class-7-2"
+ZONE = "Asia/Shanghai"
 RACERS = 20
 # Requests in flight at once. The emulator starts a Python process for each concurrent
 # invocation (as Lambda starts an environment): twenty cold starts at once on a 2-core
@@ -35,48 +33,6 @@ IN_FLIGHT = 5
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The latest start of a 50-minute slot in a day ("24:00" may end a range).
 LATEST_START = dt.time(23, 10)
-
-
-def enrol(
-    local_cloud: dict[str, Any],
-    cognito: Any,
-    login: Callable[..., dict[str, str]],
-    role: str,
-    count: int,
-) -> list[tuple[str, str, dict[str, str]]]:
-    """Fresh users of the demo school with this role, on its roster: (id, name, headers)."""
-    people, rows = [], []
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    for n in range(count):
-        username = f"st-appt-{uuid.uuid4().hex[:10]}"
-        password = policy_password("Stack-Appt")
-        user_id = make_user(
-            cognito,
-            local_cloud["user_pool_id"],
-            username,
-            password,
-            org_id=ORG,
-            group=role,
-            zoneinfo=ZONE,
-            locale="en",
-        )
-        name = f"Racer {n:02d} {uuid.uuid4().hex[:6]}"
-        rows.append(
-            {
-                "org_id": ORG,
-                "user_id": user_id,
-                "username": username,
-                "display_name": name,
-                "role": role,
-                "unit_id": UNIT,
-                "status": "active",
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-        )
-        people.append((user_id, name, {"username": username, "password": password}))
-    OrgsRepository(client(local_cloud, "dynamodb"), local_cloud["tables"]["orgs"]).enrol(rows)
-    return [(uid, name, login(c["username"], c["password"])) for uid, name, c in people]
 
 
 def slot_start(now: dt.datetime) -> dt.datetime:
@@ -95,10 +51,10 @@ def slot_start(now: dt.datetime) -> dt.datetime:
 def world(
     local_cloud: dict[str, Any], cognito: Any, login: Callable[..., dict[str, str]]
 ) -> dict[str, Any]:
-    ((counsellor_id, counsellor_name, counsellor),) = enrol(
+    ((counsellor_id, counsellor_name, counsellor),) = roster_people(
         local_cloud, cognito, login, "counsellor", 1
     )
-    members = enrol(local_cloud, cognito, login, "member", RACERS)
+    members = roster_people(local_cloud, cognito, login, "member", RACERS)
     return {
         "counsellor": counsellor,
         "counsellor_id": counsellor_id,

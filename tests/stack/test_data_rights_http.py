@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from local.deploy import aws_client
 from local.token import id_token
 from shared.revocation import subject_hash
+from tests.support.appointments_stack import open_hours, roster_people
 from tests.support.passwords import policy_password
 
 DEADLINE_SECONDS = 90.0
@@ -150,6 +151,7 @@ def test_export_holds_what_was_written_and_only_allowlisted_fields(
     # Then each feature's file holds what they wrote, opened, and nothing deleted or internal
     assert sorted(export) == [
         "accounts",
+        "appointments",
         "checkins",
         "crisis",
         "journal",
@@ -412,13 +414,115 @@ def test_a_rostered_members_export_and_erasure_cover_their_roster_entry(
             local_cloud, person["username"], invited.json()["temporary_password"], password
         )
     }
+    # and who booked an appointment with a note and answered a campaign for their class
+    member_id = person["user_id"]
+    appointment = book_with_note(api, local_cloud, cognito, auth, "see you then")
+    campaign_id = answer_a_campaign(api, admin, auth)
+
     # When they export their data, then the orgs part holds their roster entry
     export = downloaded_export(api, auth)
     assert export["orgs"]["organisation"] == "demo-school"
     assert export["orgs"]["roster"]["display_name"] == "Rostered"
     assert export["orgs"]["roster"]["unit_id"] == "class-7-2"
+    # And the appointment with its note opened, the consent and the answers
+    (booked,) = export["appointments"]["appointments"]
+    assert booked["appointment_id"] == appointment["id"]
+    assert booked["note"] == "see you then"
+    taken = json.dumps(
+        [c for c in export["screenings"]["campaigns"] if c["campaign_id"] == campaign_id]
+    )
+    assert "accept" in taken and "phq9" in taken
+
     # When they erase their account, then the roster no longer has them
     run = finished_erasure(local_cloud, api.delete("me", headers=auth).json()["id"])
     assert run["status"] == "SUCCEEDED", run
-    gone = api.get(f"orgs/demo-school/people/{person['user_id']}", headers=admin)
+    gone = api.get(f"orgs/demo-school/people/{member_id}", headers=admin)
     assert gone.status_code == 404
+    # And neither their appointments (the slot is free again) nor their campaign marks remain
+    db = client(local_cloud, "dynamodb")
+    tables = local_cloud["tables"]
+    left = db.query(
+        TableName=tables["appointments"],
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"member#{member_id}"}},
+    )["Items"]
+    assert left == []
+    hold = db.get_item(
+        TableName=tables["appointments"],
+        Key={
+            "pk": {"S": f"slot#{appointment['counsellor_id']}#{appointment['starts_at']}"},
+            "sk": {"S": "slot"},
+        },
+    )
+    assert "Item" not in hold
+    campaign_items = db.query(
+        TableName=tables["campaigns"],
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"campaign#{campaign_id}"}},
+    )["Items"]
+    assert member_id not in json.dumps(campaign_items)
+
+
+def book_with_note(
+    api: httpx.Client, local_cloud: dict[str, Any], cognito: Any, member: dict[str, str], note: str
+) -> dict[str, Any]:
+    """A fresh counsellor of the school opens hours; the member books the first slot."""
+
+    def login(username: str, password: str) -> dict[str, str]:
+        return {"Authorization": id_token(local_cloud, username, password)}
+
+    ((counsellor_id, _, counsellor),) = roster_people(local_cloud, cognito, login, "counsellor", 1)
+    open_hours(api, counsellor)
+    day = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).date().isoformat()
+    slots = api.get(
+        "appointments/slots",
+        headers=member,
+        params={"from": day, "to": day, "counsellor": counsellor_id},
+    )
+    assert slots.status_code == 200, slots.text
+    first = slots.json()["slots"][0]
+    booked = api.post(
+        "appointments",
+        headers=member,
+        json={
+            "counsellor_id": counsellor_id,
+            "starts_at": first["starts_at"],
+            "mode": "phone",
+            "note": note,
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    return dict(booked.json())
+
+
+def answer_a_campaign(api: httpx.Client, admin: dict[str, str], member: dict[str, str]) -> str:
+    """The admin opens a campaign for Class 7-2; the member consents and answers."""
+    now = dt.datetime.now(dt.UTC)
+    created = api.post(
+        "orgs/demo-school/campaigns",
+        headers=admin,
+        json={
+            "title": {"zh-CN": "问卷", "en": "Questionnaire"},
+            "instruments": ["phq9"],
+            "units": ["class-7-2"],
+            "opens_at": (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "closes_at": (now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "consent_text": {"zh-CN": "我同意。", "en": "I agree."},
+            "kind": "routine",
+        },
+    )
+    assert created.status_code == 201, created.text
+    campaign = created.json()
+    consent = api.post(
+        f"me/campaigns/{campaign['campaign_id']}/consent",
+        headers=member,
+        json={"decision": "accept", "consent_version": campaign["consent_version"]},
+    )
+    assert consent.status_code == 201, consent.text
+    answered = api.post(
+        f"me/campaigns/{campaign['campaign_id']}/responses",
+        headers=member,
+        json={"answers": {"phq9": [1, 0, 0, 1, 0, 0, 0, 0, 0]}},
+    )
+    assert answered.status_code == 201, answered.text
+    return str(campaign["campaign_id"])

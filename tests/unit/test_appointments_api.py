@@ -103,7 +103,9 @@ def test_bad_availability_is_a_422_problem(world: World, body: dict[str, Any]) -
     answer = world.http.put("/counsellors/me/availability", json=body)
     # Then it is refused as invalid input, and nothing is stored
     problem(answer, 422, "invalid-input")
-    assert world.http.get("/counsellors/me/availability").status_code == 404
+    stored = world.http.get("/counsellors/me/availability").json()
+    assert stored["version"] == 0 and stored["updated_at"] is None
+    assert all(hours == [] for hours in stored["weekly"].values())
 
 
 @pytest.mark.parametrize("who", [MEMBER, SUPPORTER, ADMIN])
