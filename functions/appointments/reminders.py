@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -33,9 +33,9 @@ from shared.dynamo import from_item, to_item
 from shared.notifications.notify import Queue, build_request
 from shared.notifications.render import locale_of
 from shared.observability import instrument, logger
+from shared.scheduled import scheduled_time
 
 CATEGORY = "appointment_reminder"
-MAX_SCHEDULE_SKEW = timedelta(hours=1)
 DEFAULT_ZONE = "Asia/Shanghai"
 Send = Callable[[dict[str, Any]], None]
 
@@ -136,20 +136,8 @@ def sweep(now: datetime, store: ReminderStore, send: Send) -> SweepCounts:
     return counts
 
 
-def sweep_time(event: Mapping[str, Any], now: datetime) -> datetime:
-    """The time the schedule meant to run (its `scheduled_time`), else `now`; a time more
-    than MAX_SCHEDULE_SKEW from the clock (or anything that is not a time) is ignored."""
-    text = event.get("scheduled_time") if isinstance(event, Mapping) else None
-    if not isinstance(text, str) or len(text) > 40:
-        return now
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return now
-    if at.tzinfo is None or abs(at - now) > MAX_SCHEDULE_SKEW:
-        logger.warning("scheduled time ignored: not a time near the clock")
-        return now
-    return at.astimezone(UTC)
+# The run's time: its `scheduled_time` if near the clock (shared/scheduled.py).
+sweep_time = scheduled_time
 
 
 # --- production wiring -----------------------------------------------------------------

@@ -31,9 +31,8 @@ where a member failed, so the next run tries that member again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
@@ -43,10 +42,10 @@ from shared.clock import Clock, system_clock
 from shared.notifications.notify import Queue, build_request
 from shared.notifications.schedule import SLOT, local_day, next_reminder, slot_key, slot_start
 from shared.observability import instrument, logger
+from shared.scheduled import scheduled_time
 from shared.settings import NotificationsSettings, settings
 
 MAX_SLOTS = 8
-MAX_SCHEDULE_SKEW = timedelta(hours=1)
 CATEGORY = "reminder"
 _SLOT_KEY = "%Y-%m-%dT%H:%MZ"
 
@@ -169,25 +168,8 @@ def notifier() -> QueueNotify:
 clock: Clock = system_clock
 
 
-def sweep_time(event: Mapping[str, Any], now: datetime) -> datetime:
-    """The time the schedule meant to run (its `scheduled_time`), else `now`.
-
-    EventBridge Scheduler fills in `<aws.scheduler.scheduled-time>`, so a run that
-    starts late still sweeps the slot it was scheduled for. A time more than
-    MAX_SCHEDULE_SKEW from the clock (or anything that is not a time) is ignored:
-    an invocation may not sweep far-off slots early.
-    """
-    text = event.get("scheduled_time") if isinstance(event, Mapping) else None
-    if not isinstance(text, str) or len(text) > 40:
-        return now
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return now
-    if at.tzinfo is None or abs(at - now) > MAX_SCHEDULE_SKEW:
-        logger.warning("scheduled time ignored: not a time near the clock")
-        return now
-    return at.astimezone(UTC)
+# The run's time: its `scheduled_time` if near the clock (shared/scheduled.py).
+sweep_time = scheduled_time
 
 
 @instrument

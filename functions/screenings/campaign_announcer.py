@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any, Protocol
 
@@ -40,10 +40,10 @@ from shared.clock import Clock, system_clock, utc_iso
 from shared.notifications.notify import MAX_TTL_SECONDS, Queue, build_request
 from shared.observability import instrument, logger, metrics
 from shared.orgs.tree import subtree, unit_members
+from shared.scheduled import scheduled_time
 from shared.settings import settings
 
 BATCH = 10  # SendMessageBatch's limit
-MAX_SCHEDULE_SKEW = timedelta(hours=1)
 CATEGORIES = {OPEN: "campaign", CLOSE: "campaign_reminder"}
 
 
@@ -212,19 +212,8 @@ def sender() -> SqsSender:  # pragma: no cover - production wiring
 clock: Clock = system_clock
 
 
-def run_time(event: Mapping[str, Any], now: datetime) -> datetime:
-    """The time the schedule meant to run (its `scheduled_time`) if within an hour of `now`."""
-    text = event.get("scheduled_time") if isinstance(event, Mapping) else None
-    if not isinstance(text, str) or len(text) > 40:
-        return now
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return now
-    if at.tzinfo is None or abs(at - now) > MAX_SCHEDULE_SKEW:
-        logger.warning("scheduled time ignored: not a time near the clock")
-        return now
-    return at.astimezone(UTC)
+# The run's time: its `scheduled_time` if near the clock (shared/scheduled.py).
+run_time = scheduled_time
 
 
 @instrument
