@@ -17,8 +17,11 @@ run: $(VENV)/.installed
 	$(PY) -m local.run
 
 ## make test: lint, then unit, integration and stack tiers on a throwaway local cloud
+# The unit tier is CPU-bound and in-process: two workers (CI has 2 cores). The cloud tiers
+# share one emulator and one deploy, so they run in one process after it.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit -n 2
+	$(PY) -m pytest tests/integration tests/stack
 
 test-unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
