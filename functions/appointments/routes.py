@@ -226,44 +226,41 @@ def _without(entries: Iterable[str], appointment_id: str) -> list[str]:
     return [e for e in entries if not e.endswith(f"|{appointment_id}")]
 
 
+def _shown(item: dict[str, Any], note: str | None) -> dict[str, Any]:
+    """What both views of an appointment show: its times (UTC and on the stored zone's
+    wall clock), mode, status, the note and when it was made or cancelled."""
+    zone = str(item["zone"])
+    return {
+        "id": item["appointment_id"],
+        "starts_at": item["starts_at"],
+        "ends_at": item["ends_at"],
+        "local_start": local_iso(parse_utc(item["starts_at"]), zone),
+        "local_end": local_iso(parse_utc(item["ends_at"]), zone),
+        "time_zone": zone,
+        "mode": item["mode"],
+        "status": item["status"],
+        "note": note,
+        "created_at": item["created_at"],
+        "cancelled_at": item.get("cancelled_at"),
+    }
+
+
 def _member_view(item: dict[str, Any], names: Any, note: str | None) -> MemberAppointment:
     who = names.entry(str(item["org_id"]), str(item["counsellor_id"]))
-    zone = str(item["zone"])
     return MemberAppointment(
-        id=item["appointment_id"],
+        **_shown(item, note),
         counsellor_id=item["counsellor_id"],
         counsellor_name=who.display_name if who is not None else "",
-        starts_at=item["starts_at"],
-        ends_at=item["ends_at"],
-        local_start=local_iso(parse_utc(item["starts_at"]), zone),
-        local_end=local_iso(parse_utc(item["ends_at"]), zone),
-        time_zone=zone,
-        mode=item["mode"],
-        status=item["status"],
-        note=note,
-        created_at=item["created_at"],
-        cancelled_at=item.get("cancelled_at"),
     )
 
 
 def _counsellor_view(item: dict[str, Any], names: Any, note: str | None) -> CounsellorAppointment:
     who = names.entry(str(item["org_id"]), str(item["member_id"]))
-    zone = str(item["zone"])
     return CounsellorAppointment(
-        id=item["appointment_id"],
+        **_shown(item, note),
         member_id=item["member_id"],
         member_name=who.display_name if who is not None else "",
-        starts_at=item["starts_at"],
-        ends_at=item["ends_at"],
-        local_start=local_iso(parse_utc(item["starts_at"]), zone),
-        local_end=local_iso(parse_utc(item["ends_at"]), zone),
-        time_zone=zone,
-        mode=item["mode"],
-        status=item["status"],
-        note=note,
         case_id=item.get("case_id"),
-        created_at=item["created_at"],
-        cancelled_at=item.get("cancelled_at"),
         outcome_at=item.get("outcome_at"),
     )
 

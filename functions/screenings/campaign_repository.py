@@ -30,6 +30,7 @@ from functions.screenings.campaign_keys import (
     followup_sk,
     guardian_item_sk,
     guardian_sk,
+    member_item_prefix,
     member_sk,
     org_pk,
     response_item_sk,
@@ -246,12 +247,15 @@ class CampaignsRepository:
 
     # ---- the member's own items -------------------------------------------------------------
 
-    def member_items(self, user_id: str) -> list[dict[str, Any]]:
-        """The member's campaign items (consents, responses, guardian records): one Query."""
+    def member_items(self, user_id: str, campaign_id: str | None = None) -> list[dict[str, Any]]:
+        """The member's campaign items (consents, responses, guardian records), of every
+        campaign or of one: one consistent Query."""
+        prefix = CAMPAIGN if campaign_id is None else member_item_prefix(campaign_id)
         args = {
             "TableName": self._screenings,
             "KeyConditionExpression": "user_id = :u AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": to_item({":u": user_id, ":s": CAMPAIGN}),
+            "ExpressionAttributeValues": to_item({":u": user_id, ":s": prefix}),
+            "ConsistentRead": True,
         }
         return list(_query(self._db, args))
 

@@ -559,10 +559,12 @@ def respond(
     moment = now()
     at = utc_iso(moment)
     campaign = _open_for(repo, units, caller, campaign_id, at)
-    agreed = repo.member_item(caller.user_id, consent_item_sk(campaign_id))
+    # The consent and any earlier answer in one read (the transaction checks both again).
+    mine = {str(i["sk"]): i for i in repo.member_items(caller.user_id, campaign_id)}
+    agreed = mine.get(consent_item_sk(campaign_id))
     if agreed is None or agreed.get("decision") != ACCEPT:
         raise Conflict("Consent to the campaign first (a declined campaign takes no answers).")
-    if repo.member_item(caller.user_id, response_item_sk(campaign_id)) is not None:
+    if response_item_sk(campaign_id) in mine:
         raise Conflict("You have already answered this campaign.")
     scored = score_answers(
         campaign["instruments"], body.answers.model_dump(exclude_none=True), body.cssrs
