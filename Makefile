@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-unit lint bench token build openapi seed-resources audit-verify clean
+.PHONY: run test test-unit lint bench cost token build openapi seed-resources audit-verify clean
 
 $(VENV)/.installed: pyproject.toml local/requirements.py
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lint: $(VENV)/.installed
 ## written to bench/results.json; BENCH_ARGS=--recount counts unchanged handlers again
 bench: $(VENV)/.installed
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+## make cost: dollars per 1,000 monthly active members a month, per service, from the calls
+## in bench/results.json (no local cloud; not in CI), written to bench/cost.json
+cost: $(VENV)/.installed
+	$(PY) -m bench.cost
 
 ## make token USER=mei: a fresh ID token for a demo user of the running local cloud
 ## (an invited user's first sign-in: PASSWORD=<temporary> NEW_PASSWORD=<new>)
