@@ -587,6 +587,30 @@ def bill(
     )
 
 
+DEPLOYMENT_SIZES = (2_000, 10_000, 50_000)
+COGNITO_FREE_MAU = 10_000
+
+
+def by_size(
+    b: Bill,
+    prices: Prices = PRICES,
+    sizes: tuple[int, ...] = DEPLOYMENT_SIZES,
+    tier: str = "essentials",
+) -> list[tuple[int, float, float]]:
+    """(members, $ per 1,000 MAM, of which Cognito) for one stack serving `members`.
+
+    Usage grows with members, the stack's fixed cost does not; Cognito's free tier is
+    the account's, so a deployment past 10,000 members pays for each one above it.
+    """
+    out = []
+    for size in sizes:
+        mau = prices.cognito_lite_mau if tier == "lite" else prices.cognito_essentials_mau
+        cognito = max(0, size - COGNITO_FREE_MAU) * mau.usd
+        per = b.variable_per_1000 + (b.fixed + cognito) / (size / 1000)
+        out.append((size, per, cognito / (size / 1000)))
+    return out
+
+
 def switches(dep: Deployment) -> list[tuple[str, Deployment]]:
     out = []
     if dep.api == "REST":
@@ -651,6 +675,16 @@ def report(
         f"${b.fixed:.2f} a month spread over {profile.monthly_active:,.0f} members: "
         f"{b.per_1000 - b.variable_per_1000:.4f}",
         "",
+        "-- one deployment serving more members (same usage per member; fixed costs shared;",
+        "   the user pool's tier, Essentials, charged above the account's 10,000 free MAU)",
+        *(
+            f"{size:>9,} members: {per:.4f} per 1,000 MAM (Cognito {cognito:.4f} of it; "
+            f"on Cognito's Lite tier {lite:.4f})"
+            for (size, per, cognito), (_, lite, _) in zip(
+                by_size(b, prices), by_size(b, prices, tier="lite"), strict=True
+            )
+        ),
+        "",
         "-- top cost drivers",
         *(
             f"{i}. {s}: ${v:.4f} a month ({v / b.total:.0%})"
@@ -713,6 +747,11 @@ def report(
         "variable_per_1000_mam": b.variable_per_1000,
         "fixed_month": b.fixed,
         "goal_per_1000": GOAL_PER_1000,
+        "goal_met": b.per_1000 <= GOAL_PER_1000,
+        "by_deployment_size": [
+            {"members": size, "per_1000_mam": per, "cognito_per_1000": cog}
+            for size, per, cog in by_size(b, prices)
+        ],
         "switches": saves,
         "prices": {name: asdict(p) for name, p in prices.items()},
         "report": lines,

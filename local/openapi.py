@@ -34,6 +34,7 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "crisis_members": ("functions.crisis.members_handler", "functions.crisis.members_app"),
     "crisis_help": ("functions.crisis.help_handler", "functions.crisis.help_app"),
     "campaigns": ("functions.screenings.campaigns_handler", "functions.screenings.campaign_routes"),
+    "ping": ("functions.ping.handler", "functions.ping.spec"),
 }
 
 

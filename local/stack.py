@@ -62,6 +62,7 @@ def describe(
             "accounts": outputs["AccountsFunctionName"],
             "checkins": outputs["CheckinsFunctionName"],
             "resources": outputs["ResourcesFunctionName"],
+            "ping": outputs["PingFunctionName"],
             "resource_admin": outputs["ResourceAdminFunctionName"],
             "journal": outputs["JournalFunctionName"],
             "journal_retention": outputs["JournalRetentionFunctionName"],

@@ -294,6 +294,8 @@ POLICY: tuple[Rule, ...] = tuple(
     + _rules("public", 404, "GET /counsellors/me/calendar.ics")
     # resources: the directory for everyone, an organisation's own entries for its people
     + _rules("signed_in", 404, "GET /resources", "GET /resources/crisis")
+    # the load benchmark's floor: reads nothing, answers any signed-in caller
+    + _rules("signed_in", 404, "GET /ping")
     + _rules("in_org", 404, "GET /resources/{id}")
     + _rules("admin", 403, "GET /resources/stale")
     # resource admin: the admin's own organisation's entries (another's: 404)

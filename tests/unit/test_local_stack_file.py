@@ -29,6 +29,7 @@ OUTPUTS = {
     "AccountsFunctionName": "accounts-fn",
     "CheckinsFunctionName": "checkins-fn",
     "ResourcesFunctionName": "resources-fn",
+    "PingFunctionName": "ping-fn",
     "ResourceAdminFunctionName": "resource-admin-fn",
     "JournalFunctionName": "journal-fn",
     "JournalRetentionFunctionName": "retention-fn",
