@@ -98,6 +98,7 @@ class Deployment:
     topic_subscriptions: int  # queues subscribed to the check-in events topic
     gsis: dict[str, int]  # table logical id -> global secondary indexes
     follow_up_days: int
+    user_pool_tier: str = "LITE"  # Cognito feature plan: LITE, ESSENTIALS or PLUS
 
     def memory_of(self, function: str) -> int:
         return self.memory.get(function, self.default_memory)
@@ -163,6 +164,7 @@ def deployment(template: dict[str, Any]) -> Deployment:
             for name, p in by_type["AWS::DynamoDB::Table"]
         },
         follow_up_days=len([d for d in follow_up.split(",") if d.strip()]),
+        user_pool_tier=str((params.get("UserPoolTier") or {}).get("Default", "ESSENTIALS")),
     )
 
 
@@ -593,9 +595,9 @@ COGNITO_FREE_MAU = 10_000
 
 def by_size(
     b: Bill,
+    tier: str,
     prices: Prices = PRICES,
     sizes: tuple[int, ...] = DEPLOYMENT_SIZES,
-    tier: str = "essentials",
 ) -> list[tuple[int, float, float]]:
     """(members, $ per 1,000 MAM, of which Cognito) for one stack serving `members`.
 
@@ -604,7 +606,11 @@ def by_size(
     """
     out = []
     for size in sizes:
-        mau = prices.cognito_lite_mau if tier == "lite" else prices.cognito_essentials_mau
+        mau = {
+            "LITE": prices.cognito_lite_mau,
+            "ESSENTIALS": prices.cognito_essentials_mau,
+            "PLUS": prices.cognito_plus_mau,
+        }[tier]
         cognito = max(0, size - COGNITO_FREE_MAU) * mau.usd
         per = b.variable_per_1000 + (b.fixed + cognito) / (size / 1000)
         out.append((size, per, cognito / (size / 1000)))
@@ -645,12 +651,14 @@ def report(
     prices: Prices = PRICES,
 ) -> tuple[list[str], dict[str, Any]]:
     b = bill(results, dep, profile, a, prices)
+    other_tier = "ESSENTIALS" if dep.user_pool_tier == "LITE" else "LITE"
     lines = [
         f"== Cost of {profile.name} ({REGION} list prices as of {PRICES_AS_OF}, no free tier)",
         f"calls per request: {source}, generated_at {results.get('generated_at', '?')}",
         f"deployment (template.yaml): {dep.api} API, Lambda {dep.architecture} "
         f"{dep.default_memory} MB (overrides: {dep.memory or 'none'}), tracing "
-        f"{'on' if dep.tracing else 'off'}, log retention {dep.log_retention_days} days",
+        f"{'on' if dep.tracing else 'off'}, log retention {dep.log_retention_days} days, "
+        f"Cognito {dep.user_pool_tier}",
         "",
         "-- profile",
         *(f"{k:<26} {v}" for k, v in asdict(profile).items()),
@@ -676,12 +684,14 @@ def report(
         f"{b.per_1000 - b.variable_per_1000:.4f}",
         "",
         "-- one deployment serving more members (same usage per member; fixed costs shared;",
-        "   the user pool's tier, Essentials, charged above the account's 10,000 free MAU)",
+        f"   Cognito {dep.user_pool_tier} charged above the account's 10,000 free MAU)",
         *(
             f"{size:>9,} members: {per:.4f} per 1,000 MAM (Cognito {cognito:.4f} of it; "
-            f"on Cognito's Lite tier {lite:.4f})"
-            for (size, per, cognito), (_, lite, _) in zip(
-                by_size(b, prices), by_size(b, prices, tier="lite"), strict=True
+            f"on {other_tier}: {other:.4f})"
+            for (size, per, cognito), (_, other, _) in zip(
+                by_size(b, dep.user_pool_tier, prices),
+                by_size(b, other_tier, prices),
+                strict=True,
             )
         ),
         "",
@@ -750,7 +760,7 @@ def report(
         "goal_met": b.per_1000 <= GOAL_PER_1000,
         "by_deployment_size": [
             {"members": size, "per_1000_mam": per, "cognito_per_1000": cog}
-            for size, per, cog in by_size(b, prices)
+            for size, per, cog in by_size(b, dep.user_pool_tier, prices)
         ],
         "switches": saves,
         "prices": {name: asdict(p) for name, p in prices.items()},

@@ -1,14 +1,17 @@
 """AWS list prices `make cost` uses: us-east-1, on demand, no free tier, with their date and source.
 
 Free tiers are left out on purpose: they are per account, and an account that serves many
-schools uses them up on the first. Check each figure against its source before quoting it.
+schools uses them up on the first. The one exception is the deployment-size table of
+`make cost`, which counts Cognito's 10,000 free monthly active users because past them
+Cognito decides the figure. The pages render their tables in the browser, so these were
+recorded by hand on PRICES_AS_OF: check each against its source before quoting it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-PRICES_AS_OF = "2026-11-01"
+PRICES_AS_OF = "2026-11-24"
 REGION = "us-east-1"
 
 
@@ -69,6 +72,7 @@ class Prices:
         0.015, "monthly active user above 10,000 (Essentials)", COGNITO
     )
     cognito_lite_mau: Price = Price(0.0055, "monthly active user above 10,000 (Lite)", COGNITO)
+    cognito_plus_mau: Price = Price(0.02, "monthly active user above 10,000 (Plus)", COGNITO)
 
     def items(self) -> list[tuple[str, Price]]:
         return [(f.name, getattr(self, f.name)) for f in fields(self)]

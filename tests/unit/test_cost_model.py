@@ -106,9 +106,10 @@ def test_the_goal_verdict_and_the_deployment_sizes_follow_the_bill() -> None:
     assert sizes[0]["members"] == 2_000
     assert sizes[0]["per_1000_mam"] == pytest.approx(data["per_1000_mam"])
     assert sizes[0]["cognito_per_1000"] == 0
-    # past 10,000 members each one above the free tier pays Essentials' price
+    # past 10,000 members each one above the free tier pays the pool's tier (Lite)
+    assert cost.load_deployment().user_pool_tier == "LITE"
     fifty = sizes[-1]
-    assert fifty["cognito_per_1000"] == pytest.approx(40_000 * 0.015 / 50)
+    assert fifty["cognito_per_1000"] == pytest.approx(40_000 * 0.0055 / 50)
     assert fifty["per_1000_mam"] == pytest.approx(
         data["variable_per_1000_mam"] + data["fixed_month"] / 50 + fifty["cognito_per_1000"]
     )
