@@ -44,7 +44,9 @@ the token back and fails the record, to be retried. Cost: one GetItem (the membe
 pointer) per check-in of a member without a case.
 
 Powertools BatchProcessor reports failed records one by one; the event source bisects
-the batch, retries, and sends what still fails to the on-failure queue. Logs name cases,
+the batch, retries, and sends what still fails to the on-failure queue. Each failed try of
+a record adds 1 to the metric `RiskIntakeRecordsFailed` and logs its sequence number and
+error code (never its content). Logs name cases,
 never members: no user ids, no reasons.
 """
 
@@ -304,6 +306,26 @@ def _count(attached: Attached) -> None:
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    """Take one stream record in; a failure is counted (`RiskIntakeRecordsFailed`) and logged
+    with the record's sequence number, then raised for the batch to report and the stream
+    to retry (then the on-failure queue: docs/runbook.md "Faults")."""
+    try:
+        take_record(record)
+    except Exception as error:
+        metrics.add_metric(name="RiskIntakeRecordsFailed", unit="Count", value=1)
+        change = record.dynamodb
+        logger.warning(
+            "risk intake record failed; the stream retries it",
+            extra={
+                "sequence_number": change.sequence_number if change is not None else None,
+                "table": intake_logic.source_of(record.event_source_arn, {}),
+                "error": _error_code(error),
+            },
+        )
+        raise
+
+
+def take_record(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None or record.event_name is None:
         return

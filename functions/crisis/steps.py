@@ -15,6 +15,9 @@ organisation's chain (shared/audit.py), so each transition can be proven afterwa
   resume the run with.
 - `unacknowledged`: the last tier timed out: the `CrisisCaseUnacknowledged` metric
   (an alarm watches it) and an audit record.
+- any step that raises adds 1 to `CrisisStepFailed` (metadata: the case id and action;
+  `CrisisStepFailuresAlarm` watches it) and is raised again for the definition's Retry
+  and Catch.
 - `acknowledged`, `closed`: audit records.
 - `plan_follow_up`: the next contact on the schedule (FOLLOW_UP_DAYS, days after the
   acknowledgement, each FOLLOW_UP_DAY_SECONDS long: 86400, a few seconds in tests).
@@ -33,6 +36,7 @@ would make the workflow retry it (and alert the counsellors twice).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -188,6 +192,14 @@ def _event(deps: Dependencies, event: Mapping[str, Any], kind: str, **detail: st
         )
 
 
+def request_id(kind: str, event: Mapping[str, Any], number: int, person: str) -> str:
+    """The same notification of the same run has the same id, so a retried step (its audit
+    write failed after the queue took the request) alerts nobody twice: the sender keeps
+    one inbox entry and one push per request id. A new run (a raised case) alerts again."""
+    key = f"{event['case_id']}|{event.get('revision') or 0}|{kind}|{number}|{person}"
+    return f"{kind}-{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
     action = str(event["action"])
     case_id = str(event["case_id"])
@@ -197,7 +209,12 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
         duty = deps.duty.at(str(event.get("org_id") or ""), deps.clock())
         people = tier_people(duty, tier, severity)
         for person in people:
-            deps.notify(person, "counsellor_alert", urgent=True)
+            deps.notify(
+                person,
+                "counsellor_alert",
+                urgent=True,
+                request_id=request_id("alert", event, tier, person),
+            )
         _audit(deps, event, "notified", tier=tier, severity=severity, people=len(people))
         kind = "notified" if tier == 1 else "escalated"
         _event(deps, event, kind, tier=tier, severity=severity, people=len(people))
@@ -222,8 +239,11 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
             _event(deps, event, "follow_up_planned", number=number, day=day, due_at=utc_iso(due))
         return planned
     if action == "send_follow_up":
-        deps.notify(str(event["user_id"]), "follow_up")
         number = int(event["follow_up"]["index"])
+        member = str(event["user_id"])
+        deps.notify(
+            member, "follow_up", request_id=request_id("follow-up", event, number, member)
+        )
         _audit(deps, event, "follow_up_sent", number=number)
         day = deps.follow_up_days[number - 1] if 0 < number <= len(deps.follow_up_days) else 0
         _event(deps, event, "follow_up_sent", number=number, day=day)
@@ -271,8 +291,31 @@ class AuditSettings(Settings):
 
 @instrument
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = step(event, dependencies())
+    try:
+        result = step(event, dependencies())
+    except Exception as error:
+        # The state machine retries the step, then catches it and goes on (a failed
+        # notification delays but never stops the escalation); the metric makes each failed
+        # try visible (CrisisStepFailuresAlarm), with the case id only.
+        metrics.add_metric(name="CrisisStepFailed", unit="Count", value=1)
+        metrics.add_metadata(key="case_id", value=str(event.get("case_id")))
+        metrics.add_metadata(key="action", value=str(event.get("action")))
+        logger.warning(
+            "crisis step failed; the workflow retries it",
+            extra={
+                "action": event.get("action"),
+                "case_id": event.get("case_id"),
+                "error": _error_code(error),
+            },
+        )
+        raise
     logger.info(
         "crisis step", extra={"action": event.get("action"), "case_id": event.get("case_id")}
     )
     return result
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code") or "ClientError")
+    return type(error).__name__

@@ -30,9 +30,9 @@ Powertools BatchProcessor reports failed records one by one, so one bad record n
 replays the batch. A failed record is held back before SQS offers it again: 10 s,
 doubling to 60 s for urgent requests and 15 minutes for the rest, until it expires or
 the queue's maxReceiveCount moves it to the dead-letter queue (whose alarm pages
-someone). A reminder held back by quiet hours is dropped once the member has checked in
-on its day; a message that is not a request at all is logged and dropped (retrying
-cannot mend it).
+someone). Each failed try adds 1 to the metric `NotificationRetries`. A reminder held
+back by quiet hours is dropped once the member has checked in on its day; a message
+that is not a request at all is logged and dropped (retrying cannot mend it).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from shared.clock import system_clock
 from shared.notifications import render, schedule
 from shared.notifications.notify import MAX_DELAY_SECONDS, Queue, is_urgent
 from shared.notifications.providers import Device, Outcome, Provider, Push
-from shared.observability import instrument, logger
+from shared.observability import instrument, logger, metrics
 from shared.settings import NotificationsSettings, settings
 
 Result = Literal["delivered", "expired", "opted_out", "deferred", "checked_in", "malformed"]
@@ -349,6 +349,8 @@ def record_handler(record: SQSRecord) -> Result:
     try:
         return deliver(request, deps, deps.clock().astimezone(UTC))
     except Exception:
+        # A provider refusing pushes (or any failure) shows here before any queue alarm.
+        metrics.add_metric(name="NotificationRetries", unit="Count", value=1)
         count = int(record.attributes.approximate_receive_count or 1)
         delay = backoff_seconds(count, is_urgent(request))
         try:

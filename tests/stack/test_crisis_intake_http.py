@@ -21,6 +21,8 @@ from tests.support.crisis_stack import (
     case_of,
     client,
     enrol_on_roster,
+    metric_records,
+    now_ms,
     run_names,
     runs_for,
     states_entered,
@@ -176,6 +178,7 @@ def test_a_failing_push_provider_delays_alerts_but_not_the_escalation(
     local_cloud: dict[str, Any],
     api: httpx.Client,
     new_member: Enrol,
+    login: Login,
     failing_phones: dict[str, str],
 ) -> None:
     # Given the duty staff's phones all refused by the push provider (429, rate limited)
@@ -183,6 +186,7 @@ def test_a_failing_push_provider_delays_alerts_but_not_the_escalation(
     sfn = client(local_cloud, "stepfunctions")
     machine = local_cloud["state_machines"]["crisis_followup"]
     before = run_names(sfn, machine)
+    since = now_ms()
 
     # When the member asks for help and nobody acknowledges
     assert api.post("help", headers=member, json={}).status_code == 202
@@ -198,6 +202,11 @@ def test_a_failing_push_provider_delays_alerts_but_not_the_escalation(
     phones = list(failing_phones.values())
     until(lambda: any(429 in pushes(local_cloud, p) for p in phones), "a push is refused")
     refused_before = {p: pushes(local_cloud, p).count(429) for p in phones}
+    # and each refusal is in the sender's NotificationRetries metric
+    until(
+        lambda: metric_records(local_cloud, "notification_sender", "NotificationRetries", since),
+        "the NotificationRetries metric",
+    )
 
     # And once the provider is back, the delayed alerts are delivered by the retries
     with httpx.Client(base_url=local_cloud["jpush_double_url"] + "/_double/") as double:
@@ -208,6 +217,10 @@ def test_a_failing_push_provider_delays_alerts_but_not_the_escalation(
         "a refused alert is delivered on retry",
     )
     assert delivered
+    # and through it all, one case and one run for the member
+    assert [r["name"] for r in runs_for(sfn, machine, user_id, before)] == [run["name"]]
+    case = case_of(api, login("counsellor-wang"), user_id)
+    assert case is not None and case["signals"] == 1
 
 
 CASE_ROUTES = (

@@ -93,3 +93,43 @@ def case_of(api: httpx.Client, counsellor: dict[str, str], user_id: str) -> dict
     """The member's open case as the counsellor's list shows it, or None."""
     page = api.get("cases", headers=counsellor, params={"status": "open", "limit": 100}).json()
     return next((c for c in page.get("items", []) if c["user_id"] == user_id), None)
+
+
+def now_ms() -> int:
+    """The wall clock in milliseconds, as CloudWatch Logs filters by it."""
+    return int(time.time() * 1000)
+
+
+def log_records(local_cloud: dict[str, Any], function: str, since_ms: int) -> list[dict[str, Any]]:
+    """The JSON lines (Powertools logs and EMF metric records) a function of the stack
+    wrote to its log group since `since_ms`; `function` is its key in the stack file."""
+    logs = client(local_cloud, "logs")
+    group = f"/aws/lambda/{local_cloud['functions'][function]}"
+    found = []
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group, startTime=since_ms)
+    for page in pages:
+        for event in page["events"]:
+            try:
+                record = json.loads(event["message"])
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                found.append(record)
+    return found
+
+
+def metric_records(
+    local_cloud: dict[str, Any], function: str, metric: str, since_ms: int
+) -> list[dict[str, Any]]:
+    """The function's embedded-metric-format records since `since_ms` that carry `metric`:
+    what CloudWatch turns into the metric its alarm watches (the emulator does not)."""
+    return [
+        record
+        for record in log_records(local_cloud, function, since_ms)
+        if metric
+        in [
+            m["Name"]
+            for d in record.get("_aws", {}).get("CloudWatchMetrics", [])
+            for m in d.get("Metrics", [])
+        ]
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -86,7 +87,7 @@ def test_each_tier_tells_its_counsellors_through_the_alert_queue(
     result = step(event("notify", tier=tier, severity=severity), fakes.deps())
     # Then exactly its people get an urgent counsellor alert, and the step is audited
     assert [(r, c) for r, c, _ in fakes.notified] == [(p, "counsellor_alert") for p in told]
-    assert all(options == {"urgent": True} for _, _, options in fakes.notified)
+    assert all(options["urgent"] is True for _, _, options in fakes.notified)
     assert result == {"tier": tier, "notified": len(told)}
     ((org, record),) = fakes.audited
     assert (org, record["action"], record["target_id"]) == (
@@ -133,7 +134,9 @@ def test_follow_ups_wait_the_days_between_contacts_then_end() -> None:
 def test_send_follow_up_asks_the_member_for_a_check_in() -> None:
     fakes = Fakes()
     step(event("send_follow_up", user_id="mei", follow_up={"index": 2}), fakes.deps())
-    assert fakes.notified == [("mei", "follow_up", {})]
+    ((member, category, options),) = fakes.notified
+    assert (member, category) == ("mei", "follow_up")
+    assert options["request_id"].startswith("follow-up-")
 
 
 @pytest.mark.parametrize(
@@ -231,3 +234,19 @@ def test_steps_the_routes_or_the_intake_record_add_no_event(action: str) -> None
     fakes = Fakes()
     step(event(action, token="t"), fakes.deps())
     assert fakes.events == []
+
+
+def test_a_retried_notify_step_sends_the_same_requests_and_a_new_run_new_ones() -> None:
+    # Given a tier-2 alert of revision 1, sent once
+    first, again, raised = Fakes(), Fakes(), Fakes()
+    step(event("notify", tier=2, severity="high", revision=1), first.deps())
+    # When the workflow retries the step (its audit write failed) and a raised case's new
+    # run notifies the same tier
+    step(event("notify", tier=2, severity="high", revision=1), again.deps())
+    step(event("notify", tier=2, severity="high", revision=2), raised.deps())
+    # Then the retry repeats the request ids (the sender delivers each once), the new run's
+    # differ, and every id is one the notification queue accepts
+    ids = [[o["request_id"] for _, _, o in f.notified] for f in (first, again, raised)]
+    assert ids[0] and ids[0] == ids[1]
+    assert not set(ids[2]) & set(ids[0])
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,128}", i) for i in ids[0] + ids[2])
