@@ -241,9 +241,7 @@ def step(event: Mapping[str, Any], deps: Dependencies) -> dict[str, Any]:
     if action == "send_follow_up":
         number = int(event["follow_up"]["index"])
         member = str(event["user_id"])
-        deps.notify(
-            member, "follow_up", request_id=request_id("follow-up", event, number, member)
-        )
+        deps.notify(member, "follow_up", request_id=request_id("follow-up", event, number, member))
         _audit(deps, event, "follow_up_sent", number=number)
         day = deps.follow_up_days[number - 1] if 0 < number <= len(deps.follow_up_days) else 0
         _event(deps, event, "follow_up_sent", number=number, day=day)
