@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-unit lint bench cost token build openapi seed-resources audit-verify clean
+.PHONY: run test test-unit lint bench cost load token build openapi seed-resources audit-verify clean
 
 $(VENV)/.installed: pyproject.toml local/requirements.py
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ bench: $(VENV)/.installed
 ## in bench/results.json (no local cloud; not in CI), written to bench/cost.json
 cost: $(VENV)/.installed
 	$(PY) -m bench.cost
+
+## make load: 200 members' evening on the local API (a throwaway cloud, or TEST_STACK=<stack.json>),
+## p50/p95/p99 and errors per route as ratios to GET /ping, the crisis path under load; not in
+## CI; written to bench/load.json; LOAD_ARGS="--members 40 --seconds 30" for a short run
+load: $(VENV)/.installed
+	$(PY) -m bench.load $(LOAD_ARGS)
 
 ## make token USER=mei: a fresh ID token for a demo user of the running local cloud
 ## (an invited user's first sign-in: PASSWORD=<temporary> NEW_PASSWORD=<new>)
