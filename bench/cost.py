@@ -502,7 +502,8 @@ def actions(
             "journal entry (write and a page read)",
             members * profile.journal_daily * month,
             journal,
-            "ASSUMED write (no POST row); GET /journal/entries warm row",
+            "POST /journal/entries warm row (estimated if the results lack it); "
+            "GET /journal/entries warm row",
         ),
         Action(
             "push (notification record, sender)",
