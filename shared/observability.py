@@ -52,3 +52,12 @@ def instrument(handler: Handler) -> Handler:
     return logger.inject_lambda_context(
         with_metrics, correlation_id_path=correlation_paths.API_GATEWAY_REST
     )
+
+
+def error_code(error: BaseException) -> str:
+    """What a log line may say of a failure: the AWS error code (botocore's ClientError),
+    else the exception's type; never its message, which can carry the data it was about."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__

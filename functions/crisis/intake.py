@@ -77,7 +77,7 @@ from shared.crisis.signals import (
     severity_of,
     sustained_low_mood,
 )
-from shared.observability import instrument, logger, metrics
+from shared.observability import error_code, instrument, logger, metrics
 from shared.settings import BaseSettings, settings
 
 if TYPE_CHECKING:
@@ -319,7 +319,7 @@ def record_handler(record: DynamoDBRecord) -> None:
             extra={
                 "sequence_number": change.sequence_number if change is not None else None,
                 "table": intake_logic.source_of(record.event_source_arn, {}),
-                "error": _error_code(error),
+                "error": error_code(error),
             },
         )
         raise
@@ -368,7 +368,7 @@ def with_crisis_reasons(found: intake_logic.Signal, deps: Dependencies) -> intak
         metrics.add_metric(name="CrisisSignalReasonsUnreadable", unit="Count", value=1)
         logger.warning(
             "risk signal reasons could not be opened",
-            extra=_where(found) | {"error": _error_code(error)},
+            extra=_where(found) | {"error": error_code(error)},
         )
         return found
     return replace(found, sealed_reasons=sealed, signal_ct=None)
@@ -377,12 +377,6 @@ def with_crisis_reasons(found: intake_logic.Signal, deps: Dependencies) -> intak
 def _where(found: intake_logic.Signal) -> dict[str, Any]:
     """What a log line may say of a signal: its feature and level, never its member."""
     return {"source": found.source, "severity": found.severity}
-
-
-def _error_code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "ClientError")
-    return type(error).__name__
 
 
 def low_mood_signal(day: intake_logic.MoodDay, deps: Dependencies) -> intake_logic.Signal | None:

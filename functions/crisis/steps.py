@@ -47,7 +47,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.clock import system_clock, utc_iso
 from shared.notifications.notify import notify
-from shared.observability import instrument, logger, metrics
+from shared.observability import error_code, instrument, logger, metrics
 from shared.settings import Settings, settings
 
 SEVERITIES = ("watch", "high", "imminent")
@@ -303,7 +303,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             extra={
                 "action": event.get("action"),
                 "case_id": event.get("case_id"),
-                "error": _error_code(error),
+                "error": error_code(error),
             },
         )
         raise
@@ -311,9 +311,3 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "crisis step", extra={"action": event.get("action"), "case_id": event.get("case_id")}
     )
     return result
-
-
-def _error_code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "ClientError")
-    return type(error).__name__

@@ -42,7 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.peer.logic import SharedCheckin, checkin_key, shared_view
 from functions.peer.repository import PeerRepository
 from shared.change_events import queue_handler
-from shared.observability import instrument, logger, metrics
+from shared.observability import error_code, instrument, logger, metrics
 from shared.orgs.roster import RosterEntry
 from shared.peer_share import Shared, ShareSealer, ShareUnreadable
 
@@ -81,7 +81,7 @@ class Projector:
         except (ClientError, BotoCoreError, ShareUnreadable) as error:
             metrics.add_metric(name="PeerShareUnreadable", unit="Count", value=1)
             logger.warning(
-                "shared tags and note could not be opened", extra={"error": _error_code(error)}
+                "shared tags and note could not be opened", extra={"error": error_code(error)}
             )
             return Shared()
 
@@ -132,12 +132,6 @@ class Projector:
 
 def _lapsed(valid_until: str | None, today: date | None) -> bool:
     return valid_until is not None and today is not None and valid_until < today.isoformat()
-
-
-def _error_code(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code") or "ClientError")
-    return type(error).__name__
 
 
 @cache

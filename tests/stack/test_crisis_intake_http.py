@@ -5,7 +5,6 @@ without stopping the escalation. Timeouts are deployed at a few seconds
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from tests.support.crisis_stack import (
     run_names,
     runs_for,
     states_entered,
+    stream_insert,
     until,
 )
 
@@ -64,45 +64,16 @@ def test_ten_signals_at_once_for_one_member_make_one_case_and_one_run(
     assert [r["name"] for r in runs] == [f"{case['case_id']}-r1"]
 
 
-def as_event_json(value: Any) -> Any:
-    """DynamoDB JSON as a Lambda event carries it: binary values in base64."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {k: as_event_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_event_json(v) for v in value]
-    return value
-
-
 def stream_record(local_cloud: dict[str, Any], user_id: str) -> dict[str, Any]:
     """The INSERT record the check-ins stream carried for the member's risky check-in,
     rebuilt from the stored item (the same image, so the same write)."""
-    db = client(local_cloud, "dynamodb")
-    table = local_cloud["tables"]["checkins"]
-    items = db.query(
-        TableName=table,
+    items = client(local_cloud, "dynamodb").query(
+        TableName=local_cloud["tables"]["checkins"],
         KeyConditionExpression="user_id = :u",
         ExpressionAttributeValues={":u": {"S": user_id}},
     )["Items"]
-    (item,) = [as_event_json(i) for i in items if "risk" in i or "risk_level" in i]
-    schema = db.describe_table(TableName=table)["Table"]
-    keys = {k["AttributeName"]: item[k["AttributeName"]] for k in schema["KeySchema"]}
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": local_cloud["region"],
-        "eventSourceARN": schema["LatestStreamArn"],
-        "dynamodb": {
-            "Keys": keys,
-            "NewImage": item,
-            "SequenceNumber": "9" * 20,
-            "SizeBytes": 1000,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
+    (item,) = [i for i in items if "risk" in i or "risk_level" in i]
+    return stream_insert(local_cloud, "checkins", item, "9" * 20)
 
 
 def test_a_replayed_stream_record_starts_no_second_run(

@@ -15,7 +15,6 @@ gather a batch, an item written straight into a watched table."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ from typing import Any
 
 import httpx
 
-from tests.stack.test_crisis_intake_http import as_event_json
 from tests.support.crisis_stack import (
     alerts,
     case_of,
@@ -36,6 +34,7 @@ from tests.support.crisis_stack import (
     run_names,
     runs_for,
     states_entered,
+    stream_insert,
     until,
 )
 
@@ -292,9 +291,9 @@ def test_a_poison_record_in_the_intakes_batch_does_not_hold_back_the_crisis_besi
 
     # And handed that batch again (as the stream retries it), the intake names the poison
     # alone as failed: on AWS that record goes on to RiskIntakeFailures after its retries
-    batch = [_stream_record(local_cloud, "journal", poison, "1" * 21)]
+    batch = [stream_insert(local_cloud, "journal", poison, "1" * 21)]
     batch.append(
-        _stream_record(local_cloud, "journal", _stored_entry(db, journal, user_id), "2" * 21)
+        stream_insert(local_cloud, "journal", _stored_entry(db, journal, user_id), "2" * 21)
     )
     answer = client(local_cloud, "lambda").invoke(
         FunctionName=local_cloud["functions"]["risk_intake"],
@@ -317,29 +316,3 @@ def _stored_entry(db: Any, table: str, user_id: str) -> dict[str, Any]:
     )["Items"]
     (item,) = [i for i in items if "risk" in i]
     return dict(item)
-
-
-def _stream_record(
-    local_cloud: dict[str, Any], table: str, item: dict[str, Any], sequence: str
-) -> dict[str, Any]:
-    """An INSERT record of the table's stream carrying `item`, as Lambda receives it."""
-    db = client(local_cloud, "dynamodb")
-    schema = db.describe_table(TableName=local_cloud["tables"][table])["Table"]
-    image = as_event_json(item)
-    keys = {k["AttributeName"]: image[k["AttributeName"]] for k in schema["KeySchema"]}
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": local_cloud["region"],
-        "eventSourceARN": schema["LatestStreamArn"],
-        "dynamodb": {
-            "ApproximateCreationDateTime": time.time(),
-            "Keys": keys,
-            "NewImage": image,
-            "SequenceNumber": sequence,
-            "SizeBytes": 1000,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }

@@ -3,8 +3,10 @@ school's roster, and reading the workflow's runs and their histories."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -133,3 +135,41 @@ def metric_records(
             for m in d.get("Metrics", [])
         ]
     ]
+
+
+def as_event_json(value: Any) -> Any:
+    """DynamoDB JSON as a Lambda event carries it: binary values in base64."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: as_event_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_event_json(v) for v in value]
+    return value
+
+
+def stream_insert(
+    local_cloud: dict[str, Any], table: str, item: dict[str, Any], sequence: str
+) -> dict[str, Any]:
+    """The INSERT record the table's stream carries for `item` (DynamoDB JSON as stored),
+    as Lambda receives it: to hand a function the same record again."""
+    db = client(local_cloud, "dynamodb")
+    schema = db.describe_table(TableName=local_cloud["tables"][table])["Table"]
+    image = as_event_json(item)
+    keys = {k["AttributeName"]: image[k["AttributeName"]] for k in schema["KeySchema"]}
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": local_cloud["region"],
+        "eventSourceARN": schema["LatestStreamArn"],
+        "dynamodb": {
+            "ApproximateCreationDateTime": time.time(),
+            "Keys": keys,
+            "NewImage": image,
+            "SequenceNumber": sequence,
+            "SizeBytes": 1000,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
